@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { inject } from 'vitest';
+
+export interface TestDatabase {
+  /** Database name, unique to this test file. */
+  name: string;
+  /** mysql://… URL of the database itself. */
+  url: string;
+  /** Connection options for mysql2 (multipleStatements on, for fixtures). */
+  options: mysql.ConnectionOptions;
+  /** A connection to this database, for assertions and fixture writes. */
+  conn: mysql.Connection;
+  drop(): Promise<void>;
+}
+
+export function serverUrl(): string {
+  return inject('mysqlUrl');
+}
+
+export function connectionOptions(url: string, database?: string): mysql.ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password),
+    database: database ?? (u.pathname.replace(/^\//, '') || undefined),
+    charset: 'utf8mb4',
+    multipleStatements: true,
+    dateStrings: true,
+  };
+}
+
+/**
+ * A throwaway database on the test server: `prefix` names what the file tests, charset mimics
+ * the site (dcm4chee sites: latin1). Dropped by drop() (call it in afterAll).
+ */
+export async function createTestDatabase(prefix: string, charset = 'latin1'): Promise<TestDatabase> {
+  const base = serverUrl();
+  const name = `t_${prefix.replace(/[^a-z0-9_]/gi, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const admin = await mysql.createConnection(connectionOptions(base));
+  try {
+    await admin.query(`CREATE DATABASE \`${name}\` DEFAULT CHARACTER SET ${charset}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const options = connectionOptions(u.toString(), name);
+  const conn = await mysql.createConnection(options);
+  return {
+    name,
+    url: u.toString(),
+    options,
+    conn,
+    async drop() {
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
+      await conn.end().catch(() => undefined);
+    },
+  };
+}
