@@ -7,7 +7,7 @@ export type { Logger } from 'pino';
  * record, row or query parameter object is logged by mistake. Code must still not log them on purpose.
  */
 export const REDACT_PATHS = [
-  'patient_id', 'patient_name', 'patient_birthdate', 'pat_id', 'pat_name', 'pat_birthdate', 'name',
+  'patient_id', 'patient_name', 'patient_birthdate', 'pat_id', 'pat_name', 'pat_birthdate',
   '*.patient_id', '*.patient_name', '*.patient_birthdate', '*.pat_id', '*.pat_name', '*.pat_birthdate',
   'record.*', 'records', 'row', 'rows', 'body', 'params.patient_id', 'query.patient_id', 'query.name',
 ];

@@ -1,6 +1,14 @@
-import { IndexerError } from '../../shared/errors.js';
 import type { Command } from '../command-context.js';
+import { uninstallCapture } from '../pacs/capture-objects.js';
+import { openPacsConnection } from '../pacs/pacs-db.js';
 
-export const run: Command = async () => {
-  throw new IndexerError('INVALID_INPUT', '`indexer uninstall` is not implemented yet');
+/** `indexer uninstall`: removes the capture objects, triggers first. */
+export const run: Command = async (ctx) => {
+  const conn = await openPacsConnection(ctx.config.database);
+  try {
+    await uninstallCapture(conn, ctx.config.database.name, ctx.log);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+  return 0;
 };
