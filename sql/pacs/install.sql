@@ -105,6 +105,10 @@ BEGIN
      OR NOT (OLD.mods_in_study <=> NEW.mods_in_study)
      OR NOT (OLD.num_series <=> NEW.num_series)
      OR NOT (OLD.num_instances <=> NEW.num_instances) THEN
+    -- A corrected Study Instance UID retires the old identity at the receiver: queue its tombstone.
+    IF NOT (OLD.study_iuid <=> NEW.study_iuid) THEN
+      INSERT INTO study_service (study_pk, op, study_iuid, queued_at) VALUES (OLD.pk, 'D', OLD.study_iuid, NOW());
+    END IF;
     INSERT INTO study_service (study_pk, op, queued_at) VALUES (NEW.pk, 'U', NOW());
   END IF;
 END;;

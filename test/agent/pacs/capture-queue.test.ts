@@ -115,6 +115,14 @@ describe.each(pacsdbFlavors())('capture triggers on the %s schema', (flavor) => 
     expect(await takeQueue(db.conn)).toEqual([{ study_pk: st, op: 'D', study_iuid: iuid }]);
   });
 
+  it('queues a tombstone for the old iuid, then an update, when the Study Instance UID is corrected', async () => {
+    const st = await w.storeStudy(await w.createPatient({ patId: 'P5b', name: 'E^G' }));
+    const oldIuid = await iuidOf(st);
+    await takeQueue(db.conn);
+    await db.conn.query('UPDATE study SET study_iuid = ? WHERE pk = ?', [`${oldIuid}.9`, st]);
+    expect(await takeQueue(db.conn)).toEqual([{ study_pk: st, op: 'D', study_iuid: oldIuid }, U(st)]);
+  });
+
   it('queues nothing for checked_time-only and study_attrs-only updates', async () => {
     const st = await w.storeStudy(await w.createPatient({ patId: 'P6', name: 'G^H' }));
     await takeQueue(db.conn);
