@@ -1,0 +1,88 @@
+import { ConfigError } from '../shared/errors.js';
+import type { ReceiverCommandLine } from './cli.js';
+import { generateSecret, hashSecret } from './http/auth.js';
+import type { AccessStore } from './store/access-store.js';
+
+export interface AdminContext {
+  access: AccessStore;
+  stdout: (text: string) => void;
+}
+
+const CENTER_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+const TOKEN_NAME = /^[\x21-\x7e]{1,128}$/;
+const MIN_SECRET = 16;
+
+function checkCode(code: string | undefined): string {
+  if (!code || !CENTER_CODE.test(code)) throw new ConfigError(`centre code ${JSON.stringify(code ?? '')} is invalid: expected 1-64 of A-Z a-z 0-9 _ . -`);
+  return code;
+}
+
+/** A given secret must be long enough to resist guessing; otherwise one is generated. */
+function secretOf(given: string | undefined, flag: string): string {
+  if (given === undefined) return generateSecret();
+  if (given.length < MIN_SECRET || /\s/.test(given)) {
+    throw new ConfigError(`${flag} is invalid: expected at least ${MIN_SECRET} characters without blanks`);
+  }
+  return given;
+}
+
+/** ISO date or date-time → UTC 'YYYY-MM-DD HH:MM:SS.mmm' for the audit query. */
+function sinceOf(since: string | undefined): string | null {
+  if (since === undefined) return null;
+  const t = Date.parse(since);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(t)) {
+    throw new ConfigError(`--since ${JSON.stringify(since)} is invalid: expected an ISO date such as 2025-01-31 or 2025-01-31T08:00:00Z`);
+  }
+  return new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** The administrative commands (all but migrate and serve). Secrets are printed as the last line. */
+export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContext): Promise<number> {
+  const { access, stdout } = ctx;
+  switch (cli.command) {
+    case 'centers add': {
+      const code = checkCode(cli.target);
+      const key = secretOf(cli.key, '--key');
+      await access.addCenter(code, cli.name ?? null, hashSecret(key));
+      stdout(`centre ${code} added; its write key:\n${key}\n`);
+      return 0;
+    }
+    case 'centers rotate-key': {
+      const code = checkCode(cli.target);
+      const key = secretOf(cli.key, '--key');
+      await access.rotateCenterKey(code, hashSecret(key));
+      stdout(`centre ${code}: new write key (the old one no longer works):\n${key}\n`);
+      return 0;
+    }
+    case 'centers disable':
+    case 'centers enable': {
+      const code = checkCode(cli.target);
+      await access.setCenterEnabled(code, cli.command === 'centers enable');
+      stdout(`centre ${code} ${cli.command === 'centers enable' ? 'enabled' : 'disabled'}\n`);
+      return 0;
+    }
+    case 'centers list': {
+      for (const c of await access.listCenters(true)) stdout(`${JSON.stringify(c)}\n`);
+      return 0;
+    }
+    case 'tokens add': {
+      const name = cli.target ?? '';
+      if (!TOKEN_NAME.test(name)) throw new ConfigError(`token name ${JSON.stringify(name)} is invalid: expected 1-128 printable characters`);
+      const token = secretOf(cli.token, '--token');
+      await access.addToken(name, hashSecret(token));
+      stdout(`read token ${name} created:\n${token}\n`);
+      return 0;
+    }
+    case 'tokens revoke': {
+      await access.revokeToken(cli.target ?? '');
+      stdout(`read token ${cli.target} revoked\n`);
+      return 0;
+    }
+    case 'audit': {
+      for (const entry of await access.listAudit(sinceOf(cli.since))) stdout(`${JSON.stringify(entry)}\n`);
+      return 0;
+    }
+    default:
+      throw new ConfigError(`not an administrative command: ${cli.command}`);
+  }
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { validateLegacyRecord, validateRecord, type StudyVersion } from '../record-validation.js';
+import { badRequest, forbidden, tooLarge } from '../http/api-error.js';
+import { requireRole } from '../http/auth.js';
+import { decodeBody } from '../http/body-decoding.js';
+import { errorResponses, ingestBodySchema, ingestResultSchema } from '../http/schemas.js';
+import type { AppDeps } from '../app.js';
+
+interface Rejected {
+  index: number;
+  study_iuid: string | null;
+  reason: string;
+}
+
+function ownCenter(req: FastifyRequest, center: string): number {
+  const principal = req.principal!;
+  if (principal.name !== center) throw forbidden('this key belongs to another centre');
+  return principal.id;
+}
+
+/** Keeps a strictly increasing clock so two legacy posts in one millisecond still order. */
+function monotonicClock(now: () => number): () => number {
+  let last = 0;
+  return () => {
+    last = Math.max(now(), last + 1);
+    return last;
+  };
+}
+
+export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { store, metrics, limits } = deps;
+  const onRequest = requireRole(store.access, 'center', deps.limiter);
+  const preParsing = decodeBody(limits);
+  const bodyLimit = Math.max(limits.bodyBytes, limits.decompressedBytes);
+  const legacyNow = monotonicClock(deps.now);
+
+  app.post<{ Params: { center: string }; Body: { records: unknown[] } }>('/api/v2/centers/:center/studies', {
+    onRequest,
+    preParsing,
+    bodyLimit,
+    schema: {
+      summary: 'Store a batch of study records from a centre (centre key)',
+      security: [{ bearer: [] }],
+      params: { type: 'object', properties: { center: { type: 'string', maxLength: 64 } }, required: ['center'] },
+      body: ingestBodySchema,
+      response: { 200: ingestResultSchema, ...errorResponses },
+    },
+  }, async (req) => {
+    const started = process.hrtime.bigint();
+    const center = req.params.center;
+    const centerId = ownCenter(req, center);
+    const records = req.body.records;
+    if (records.length > limits.recordsPerBatch) throw tooLarge(`more than ${limits.recordsPerBatch} records in one batch`);
+    const valid: StudyVersion[] = [];
+    const rejected: Rejected[] = [];
+    records.forEach((raw, index) => {
+      const r = validateRecord(raw, center);
+      if (r.ok) valid.push(r.version);
+      else rejected.push({ index, study_iuid: r.study_iuid, reason: r.reason });
+    });
+    const outcome = await store.upsert(centerId, valid);
+    const highest = valid.reduce<number | null>((max, v) => (max === null || v.source_seq > max ? v.source_seq : max), null);
+    await store.access.touchCenter(centerId, highest);
+    metrics.countIngest(center, 'stored', outcome.stored);
+    metrics.countIngest(center, 'unchanged', outcome.unchanged);
+    metrics.countIngest(center, 'stale', outcome.stale);
+    metrics.countIngest(center, 'rejected', rejected.length);
+    metrics.observeIngestSeconds(Number(process.hrtime.bigint() - started) / 1e9);
+    req.log.info({ center, records: records.length, ...outcome, rejected: rejected.length }, 'batch stored');
+    return { ...outcome, rejected };
+  });
+
+  app.post<{ Body: Record<string, unknown> }>('/api/v1/register', {
+    onRequest,
+    preParsing,
+    bodyLimit: limits.bodyBytes,
+    schema: {
+      summary: 'Legacy single-record endpoint (centre key in X-Api-Key)',
+      security: [{ apiKey: [] }],
+      body: { type: 'object' },
+      response: { 201: { type: 'object', properties: { status: { type: 'string' } } }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const started = process.hrtime.bigint();
+    const center = req.body.center;
+    if (center === undefined || center === null || center === '') throw badRequest('center is required');
+    const centerId = ownCenter(req, String(center));
+    const r = validateLegacyRecord(req.body, legacyNow());
+    if (!r.ok) {
+      metrics.countIngest(String(center), 'rejected', 1);
+      throw badRequest(r.reason);
+    }
+    const outcome = await store.upsert(centerId, [r.version]);
+    await store.access.touchCenter(centerId, null);
+    metrics.countIngest(String(center), 'stored', outcome.stored);
+    metrics.countIngest(String(center), 'unchanged', outcome.unchanged);
+    metrics.countIngest(String(center), 'stale', outcome.stale);
+    metrics.observeIngestSeconds(Number(process.hrtime.bigint() - started) / 1e9);
+    return reply.code(201).send({ status: 'Ok' });
+  });
+}

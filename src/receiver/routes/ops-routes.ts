@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { OpenApiCollector } from '../http/openapi.js';
+import type { AppDeps } from '../app.js';
+
+const statusSchema = { type: 'object', properties: { status: { type: 'string' } } } as const;
+
+/** Liveness, readiness, metrics and the API description: unauthenticated, no patient data. */
+export function opsRoutes(app: FastifyInstance, deps: AppDeps, openapi: OpenApiCollector): void {
+  app.get('/healthz', { schema: { summary: 'The process is up', response: { 200: statusSchema } } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { summary: 'The database answers', response: { 200: statusSchema, 503: statusSchema } } }, async (req, reply) => {
+    try {
+      await deps.store.ping();
+      return { status: 'ready' };
+    } catch {
+      req.log.warn('readiness check failed: database unreachable');
+      return reply.code(503).send({ status: 'database unreachable' });
+    }
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus text exposition' } }, async (_req, reply) => {
+    const centers = await deps.store.access.listCenters(false);
+    return reply.type('text/plain; version=0.0.4').send(deps.metrics.render(centers));
+  });
+
+  app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => openapi.document(deps.version));
+}

@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { familyNameKey, foldText, patientKey } from '../../shared/patient-key.js';
+import type { StudyRecord } from '../../shared/study-record.js';
+import { badRequest } from '../http/api-error.js';
+import { requireRole } from '../http/auth.js';
+import {
+  centersSchema, errorResponses, pageQuerySchema, statsQuerySchema, statsSchema, studyPageSchema, studyQuerySchema,
+  studyRecordSchema,
+} from '../http/schemas.js';
+import type { Keyset, StatsGroup, StudyFilters } from '../store/study-query.js';
+import type { AppDeps } from '../app.js';
+
+interface StudyQuery {
+  patient_id?: string;
+  center?: string;
+  modality?: string;
+  from?: string;
+  to?: string;
+  accession_no?: string;
+  study_iuid?: string;
+  name?: string;
+  description?: string;
+  include_deleted: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+const SORT_AT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+export function encodeCursor(k: Keyset): string {
+  return Buffer.from(JSON.stringify([k.sortAt, k.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): Keyset | null {
+  if (cursor === undefined) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && SORT_AT.test(v[0]) && Number.isSafeInteger(v[1]) && v[1] > 0) {
+      return { sortAt: v[0], id: v[1] as number };
+    }
+  } catch {
+    // fall through: any undecodable cursor is the client's error
+  }
+  throw badRequest('invalid cursor');
+}
+
+function filtersOf(q: StudyQuery): StudyFilters {
+  if (q.from && q.to && q.from > q.to) throw badRequest('from is after to');
+  const name = q.name === undefined ? undefined : (familyNameKey(q.name) ?? foldText(q.name));
+  return {
+    patientKey: q.patient_id === undefined ? undefined : (patientKey(q.patient_id) ?? ''),
+    center: q.center,
+    modality: q.modality?.trim().toUpperCase(),
+    from: q.from,
+    to: q.to,
+    accessionNo: q.accession_no,
+    studyIuid: q.study_iuid,
+    namePrefix: name === '' ? undefined : name,
+    description: q.description,
+    includeDeleted: q.include_deleted,
+  };
+}
+
+export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { store } = deps;
+  const onRequest = requireRole(store.access, 'token', deps.limiter);
+  const security = [{ bearer: [] }];
+
+  /** Every read is audited before it is answered: token, route pattern, parameters, result count. */
+  const audited = async <T>(req: FastifyRequest, count: number, body: T): Promise<T> => {
+    await store.access.writeAudit({
+      token_name: req.principal!.name,
+      route: `${req.method} ${req.routeOptions.url ?? ''}`,
+      parameters: JSON.stringify({ params: req.params, query: req.query }),
+      result_count: count,
+      status: 200,
+    });
+    return body;
+  };
+
+  const page = async (req: FastifyRequest, f: StudyFilters, limit: number, cursor: string | undefined) => {
+    const result = await store.search(f, limit, decodeCursor(cursor));
+    const body = { items: result.items, next_cursor: result.next ? encodeCursor(result.next) : null };
+    return audited(req, result.items.length, body);
+  };
+
+  app.get<{ Querystring: StudyQuery }>('/api/v2/studies', {
+    onRequest,
+    schema: { summary: 'Search studies, newest first, keyset-paged', security, querystring: studyQuerySchema, response: { 200: studyPageSchema, ...errorResponses } },
+  }, async (req) => page(req, filtersOf(req.query), req.query.limit, req.query.cursor));
+
+  app.get<{ Params: { patient_id: string }; Querystring: { include_deleted: boolean; limit: number; cursor?: string } }>(
+    '/api/v2/patients/:patient_id/studies',
+    {
+      onRequest,
+      schema: {
+        summary: "A patient's studies across all centres (patient_id in any RUT form)",
+        security,
+        params: { type: 'object', properties: { patient_id: { type: 'string', minLength: 1, maxLength: 255 } }, required: ['patient_id'] },
+        querystring: pageQuerySchema,
+        response: { 200: studyPageSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const key = patientKey(req.params.patient_id) ?? '';
+      return page(req, { patientKey: key, includeDeleted: req.query.include_deleted }, req.query.limit, req.query.cursor);
+    },
+  );
+
+  app.get('/api/v2/centers', {
+    onRequest,
+    schema: { summary: 'Centres with live study counts and last contact', security, response: { 200: centersSchema, ...errorResponses } },
+  }, async (req) => {
+    const items = await store.access.listCenters(true);
+    return audited(req, items.length, { items });
+  });
+
+  app.get<{ Querystring: { group_by: StatsGroup } }>('/api/v2/stats', {
+    onRequest,
+    schema: { summary: 'Live study counts by centre, modality or month', security, querystring: statsQuerySchema, response: { 200: statsSchema, ...errorResponses } },
+  }, async (req) => {
+    const items = await store.stats(req.query.group_by);
+    return audited(req, items.length, { group_by: req.query.group_by, items });
+  });
+
+  legacyReadRoutes(app, deps, onRequest, audited);
+}
+
+type Audited = <T>(req: FastifyRequest, count: number, body: T) => Promise<T>;
+
+/** The legacy read endpoints: whole result sets (capped at 1000) as a JSON array, read token in X-Api-Key. */
+function legacyReadRoutes(app: FastifyInstance, deps: AppDeps, onRequest: ReturnType<typeof requireRole>, audited: Audited): void {
+  const schemaFor = (param: string, summary: string) => ({
+    summary,
+    security: [{ apiKey: [] }],
+    params: { type: 'object', properties: { [param]: { type: 'string', minLength: 1, maxLength: 255 } }, required: [param] },
+    response: { 200: { type: 'array', items: studyRecordSchema }, ...errorResponses },
+  });
+  const list = async (req: FastifyRequest, f: Omit<StudyFilters, 'includeDeleted'>): Promise<StudyRecord[]> => {
+    const result = await deps.store.search({ ...f, includeDeleted: false }, 1000, null);
+    return audited(req, result.items.length, result.items);
+  };
+  app.get<{ Params: { id: string } }>('/api/v1/patient_id/:id', { onRequest, schema: schemaFor('id', 'Legacy: studies of a patient id') },
+    async (req) => list(req, { patientKey: patientKey(req.params.id) ?? '' }));
+  app.get<{ Params: { text: string } }>('/api/v1/patient_name/:text', { onRequest, schema: schemaFor('text', 'Legacy: family-name prefix') },
+    async (req) => {
+      const prefix = familyNameKey(req.params.text);
+      if (!prefix) throw badRequest('name is empty');
+      return list(req, { namePrefix: prefix });
+    });
+  app.get<{ Params: { text: string } }>('/api/v1/description/:text', { onRequest, schema: schemaFor('text', 'Legacy: description contains') },
+    async (req) => list(req, { description: req.params.text }));
+}

@@ -1,0 +1,155 @@
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { ConfigError } from '../../shared/errors.js';
+import type { Pool } from './db.js';
+
+export interface Principal {
+  kind: 'center' | 'token';
+  id: number;
+  /** Centre code or token name. */
+  name: string;
+  active: boolean;
+  hash: Buffer;
+}
+
+export interface CenterSummary {
+  code: string;
+  name: string | null;
+  studies: number;
+  last_seen: string | null;
+  last_source_seq: number | null;
+}
+
+export interface AuditEntry {
+  at: string;
+  token_name: string;
+  route: string;
+  parameters: string | null;
+  result_count: number;
+  status: number;
+}
+
+/** Centres, read tokens and the read audit: every SQL statement about who may do what. */
+export class AccessStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** The centre or token whose key hashes to `hash`, or null. */
+  async findPrincipal(hash: Buffer): Promise<Principal | null> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT 'center' AS kind, id, code AS name, enabled AS active, key_hash AS hash FROM centers WHERE key_hash = ?
+       UNION ALL
+       SELECT 'token', id, name, revoked_at IS NULL, token_hash FROM read_tokens WHERE token_hash = ?`,
+      [hash, hash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { kind: row.kind, id: Number(row.id), name: String(row.name), active: Number(row.active) === 1, hash: row.hash as Buffer };
+  }
+
+  async addCenter(code: string, name: string | null, keyHash: Buffer): Promise<void> {
+    try {
+      await this.pool.query(
+        'INSERT INTO centers (code, name, key_hash, enabled, created_at, key_rotated_at) VALUES (?, ?, ?, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))',
+        [code, name, keyHash],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ER_DUP_ENTRY') {
+        throw new ConfigError(`centre ${code} already exists, or that key is already in use`, {
+          hint: 'use `centers rotate-key CODE` to give it a new key',
+        });
+      }
+      throw err;
+    }
+  }
+
+  async rotateCenterKey(code: string, keyHash: Buffer): Promise<void> {
+    const [res] = await this.pool.query<ResultSetHeader>(
+      'UPDATE centers SET key_hash = ?, key_rotated_at = UTC_TIMESTAMP(3) WHERE code = ?',
+      [keyHash, code],
+    );
+    if (res.affectedRows === 0) throw new ConfigError(`no centre ${code}`);
+  }
+
+  async setCenterEnabled(code: string, enabled: boolean): Promise<void> {
+    const [res] = await this.pool.query<ResultSetHeader>('UPDATE centers SET enabled = ? WHERE code = ?', [enabled ? 1 : 0, code]);
+    if (res.affectedRows === 0) throw new ConfigError(`no centre ${code}`);
+  }
+
+  /** A revoked token's name may be reused: the row (and its audit trail by name) stays. */
+  async addToken(name: string, tokenHash: Buffer): Promise<void> {
+    const [res] = await this.pool.query<ResultSetHeader>(
+      `INSERT INTO read_tokens (name, token_hash, created_at) VALUES (?, ?, UTC_TIMESTAMP(3))
+       ON DUPLICATE KEY UPDATE token_hash = IF(revoked_at IS NULL, token_hash, VALUES(token_hash)),
+         created_at = IF(revoked_at IS NULL, created_at, VALUES(created_at)),
+         revoked_at = NULL`,
+      [name, tokenHash],
+    );
+    // affectedRows: 1 inserted, 2 updated (a revoked name reused), 0 an active token of that name exists.
+    if (res.affectedRows === 0) throw new ConfigError(`a token named ${name} already exists`, { hint: 'revoke it first' });
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT token_hash FROM read_tokens WHERE name = ?', [name]);
+    if (!rows[0] || !(rows[0].token_hash as Buffer).equals(tokenHash)) {
+      throw new ConfigError(`a token named ${name} already exists`, { hint: 'revoke it first' });
+    }
+  }
+
+  async revokeToken(name: string): Promise<void> {
+    const [res] = await this.pool.query<ResultSetHeader>(
+      'UPDATE read_tokens SET revoked_at = UTC_TIMESTAMP(3) WHERE name = ? AND revoked_at IS NULL',
+      [name],
+    );
+    if (res.affectedRows === 0) throw new ConfigError(`no active token named ${name}`);
+  }
+
+  /** Centre ids by code (ingest needs the id; codes are few and immutable). */
+  async centerId(code: string): Promise<number | null> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT id FROM centers WHERE code = ?', [code]);
+    return rows[0] ? Number(rows[0].id) : null;
+  }
+
+  async touchCenter(centerId: number, highestSeq: number | null): Promise<void> {
+    await this.pool.query(
+      `UPDATE centers SET last_seen = UTC_TIMESTAMP(3),
+         last_source_seq = IF(? IS NULL, last_source_seq, GREATEST(COALESCE(last_source_seq, ?), ?))
+       WHERE id = ?`,
+      [highestSeq, highestSeq, highestSeq, centerId],
+    );
+  }
+
+  /** Without counts (`withCounts` false) it is cheap enough for every metrics scrape. */
+  async listCenters(withCounts = true): Promise<CenterSummary[]> {
+    const studies = withCounts ? '(SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0)' : '0';
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT c.code, c.name, c.last_seen, c.last_source_seq, ${studies} AS studies FROM centers c ORDER BY c.code`,
+    );
+    return rows.map((r) => ({
+      code: String(r.code),
+      name: r.name === null ? null : String(r.name),
+      studies: Number(r.studies),
+      last_seen: r.last_seen === null ? null : String(r.last_seen).replace(' ', 'T') + 'Z',
+      last_source_seq: r.last_source_seq === null ? null : Number(r.last_source_seq),
+    }));
+  }
+
+  async writeAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO read_audit (at, token_name, route, parameters, result_count, status) VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)',
+      [entry.token_name, entry.route, entry.parameters, entry.result_count, entry.status],
+    );
+  }
+
+  /** Audit entries at or after `since` (UTC 'YYYY-MM-DD HH:MM:SS'), oldest first. */
+  async listAudit(since: string | null, limit = 100_000): Promise<AuditEntry[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT at, token_name, route, parameters, result_count, status FROM read_audit
+       WHERE at >= COALESCE(?, '1000-01-01') ORDER BY id LIMIT ?`,
+      [since, limit],
+    );
+    return rows.map((r) => ({
+      at: String(r.at).replace(' ', 'T') + 'Z',
+      token_name: String(r.token_name),
+      route: String(r.route),
+      parameters: r.parameters === null ? null : String(r.parameters),
+      result_count: Number(r.result_count),
+      status: Number(r.status),
+    }));
+  }
+}

@@ -1,0 +1,44 @@
+import mysql from 'mysql2/promise';
+import { DatabaseError } from '../../shared/errors.js';
+
+export type Pool = mysql.Pool;
+
+/** A mysql2 pool for a mysql://user:pass@host:port/db URL; dates come back as strings (no time-zone games). */
+export function createPool(url: string, connectionLimit = 10): Pool {
+  const u = new URL(url);
+  return mysql.createPool({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    charset: 'utf8mb4',
+    dateStrings: true,
+    connectionLimit,
+    connectTimeout: 10_000,
+    enableKeepAlive: true,
+    timezone: 'Z',
+  });
+}
+
+/** Fails with DB_UNREACHABLE (no credentials or data in the message) when the server does not answer. */
+export async function pingDatabase(pool: Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    throw new DatabaseError('DB_UNREACHABLE', 'the receiver database is unreachable', {
+      cause: err,
+      hint: 'check RECEIVER_DATABASE_URL and that the server is up',
+    });
+  }
+}
+
+/** mysql2 errors carry the SQL and values (patient data): only their codes may be logged. */
+export function safeError(err: unknown): Record<string, unknown> {
+  if (typeof err !== 'object' || err === null) return { type: typeof err };
+  const e = err as { name?: string; code?: unknown; errno?: unknown; sqlState?: unknown; sqlMessage?: unknown; stack?: string };
+  if (e.sqlMessage !== undefined || e.sqlState !== undefined) {
+    return { type: e.name, code: e.code, errno: e.errno, sqlState: e.sqlState };
+  }
+  return { type: e.name, code: e.code, stack: e.stack };
+}

@@ -1,0 +1,128 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import type { StudyRecord } from '../../shared/study-record.js';
+import type { Pool } from './db.js';
+
+export interface StudyFilters {
+  patientKey?: string | undefined;
+  center?: string | undefined;
+  modality?: string | undefined;
+  /** YYYY-MM-DD, inclusive. */
+  from?: string | undefined;
+  /** YYYY-MM-DD, inclusive. */
+  to?: string | undefined;
+  accessionNo?: string | undefined;
+  studyIuid?: string | undefined;
+  /** Folded family-name prefix. */
+  namePrefix?: string | undefined;
+  /** Contains match, case- and accent-insensitive (column collation). */
+  description?: string | undefined;
+  includeDeleted: boolean;
+}
+
+/** Position after which the next page starts (the last item of the previous page). */
+export interface Keyset {
+  sortAt: string;
+  id: number;
+}
+
+export interface StudyPage {
+  items: StudyRecord[];
+  next: Keyset | null;
+}
+
+export type StatsGroup = 'center' | 'modality' | 'month';
+
+/** Escapes LIKE metacharacters with `!` (ESCAPE '!'), so user text is matched literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+const SELECT_COLUMNS = `s.id, s.sort_at, c.code AS center, s.study_iuid, s.study_pk, s.patient_pk, s.patient_id,
+  s.patient_id_issuer, s.patient_name, s.patient_birthdate, s.patient_sex, s.study_datetime, s.study_description,
+  s.study_modality, s.modalities, s.study_series, s.study_instances, s.accession_no, s.study_id,
+  s.referring_physician, s.source_seq, s.deleted`;
+
+function nullableNumber(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function toRecord(r: RowDataPacket): StudyRecord {
+  return {
+    center: String(r.center),
+    study_iuid: String(r.study_iuid),
+    study_pk: nullableNumber(r.study_pk),
+    patient_pk: nullableNumber(r.patient_pk),
+    patient_id: r.patient_id,
+    patient_id_issuer: r.patient_id_issuer,
+    patient_name: r.patient_name,
+    patient_birthdate: r.patient_birthdate,
+    patient_sex: r.patient_sex,
+    study_datetime: r.study_datetime === null ? null : String(r.study_datetime).replace(' ', 'T'),
+    study_description: r.study_description,
+    study_modality: r.study_modality,
+    modalities: r.modalities ? String(r.modalities).split('\\') : [],
+    study_series: Number(r.study_series),
+    study_instances: Number(r.study_instances),
+    accession_no: r.accession_no,
+    study_id: r.study_id,
+    referring_physician: r.referring_physician,
+    source_seq: Number(r.source_seq),
+    deleted: Number(r.deleted) === 1,
+  };
+}
+
+/** WHERE clauses and their values; `k` is the alias whose (sort_at, id) orders the page. */
+function whereOf(f: StudyFilters, after: Keyset | null, k: { sortAt: string; id: string }): { sql: string[]; args: unknown[] } {
+  const sql: string[] = [];
+  const args: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]) => {
+    sql.push(clause);
+    args.push(...values);
+  };
+  if (f.patientKey !== undefined) add('s.patient_key = ?', f.patientKey);
+  if (f.center !== undefined) add('c.code = ?', f.center);
+  if (f.accessionNo !== undefined) add('s.accession_no = ?', f.accessionNo);
+  if (f.studyIuid !== undefined) add('s.study_iuid = ?', f.studyIuid);
+  if (f.namePrefix !== undefined) add("s.name_key LIKE ? ESCAPE '!'", `${escapeLike(f.namePrefix)}%`);
+  if (f.description !== undefined) add("s.study_description LIKE ? ESCAPE '!'", `%${escapeLike(f.description)}%`);
+  if (f.from !== undefined || f.to !== undefined) add('s.study_datetime IS NOT NULL');
+  if (f.from !== undefined) add(`${k.sortAt} >= ?`, `${f.from} 00:00:00`);
+  if (f.to !== undefined) add(`${k.sortAt} < DATE_ADD(?, INTERVAL 1 DAY)`, f.to);
+  if (!f.includeDeleted) add('s.deleted = 0');
+  if (after) add(`(${k.sortAt} < ? OR (${k.sortAt} = ? AND ${k.id} < ?))`, after.sortAt, after.sortAt, after.id);
+  return { sql, args };
+}
+
+/** One page of studies, newest first (undated last), keyset-paged by (sort_at, id). */
+export async function searchStudies(pool: Pool, f: StudyFilters, limit: number, after: Keyset | null): Promise<StudyPage> {
+  const byModality = f.modality !== undefined;
+  const k = byModality ? { sortAt: 'm.sort_at', id: 'm.study_id' } : { sortAt: 's.sort_at', id: 's.id' };
+  const join = byModality ? 'JOIN study_modalities m ON m.study_id = s.id AND m.modality = ?' : '';
+  const where = whereOf(f, after, k);
+  const sql =
+    `SELECT ${SELECT_COLUMNS} FROM studies s JOIN centers c ON c.id = s.center_id ${join}` +
+    (where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : '') +
+    ` ORDER BY ${k.sortAt} DESC, ${k.id} DESC LIMIT ?`;
+  const args = [...(byModality ? [f.modality] : []), ...where.args, limit + 1];
+  const [rows] = await pool.query<RowDataPacket[]>(sql, args);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toRecord),
+    next: rows.length > limit && last ? { sortAt: String(last.sort_at), id: Number(last.id) } : null,
+  };
+}
+
+/** Live study counts grouped by centre, modality or study month (null: undated). */
+export async function studyStats(pool: Pool, group: StatsGroup): Promise<{ key: string | null; studies: number }[]> {
+  const sql: Record<StatsGroup, string> = {
+    center: `SELECT c.code AS k, COUNT(*) AS n FROM studies s JOIN centers c ON c.id = s.center_id
+             WHERE s.deleted = 0 GROUP BY c.code ORDER BY c.code`,
+    modality: `SELECT m.modality AS k, COUNT(*) AS n FROM study_modalities m JOIN studies s ON s.id = m.study_id
+               WHERE s.deleted = 0 GROUP BY m.modality ORDER BY m.modality`,
+    month: `SELECT DATE_FORMAT(s.study_datetime, '%Y-%m') AS k, COUNT(*) AS n FROM studies s
+            WHERE s.deleted = 0 GROUP BY k ORDER BY k`,
+  };
+  const [rows] = await pool.query<RowDataPacket[]>(sql[group]);
+  return rows.map((r) => ({ key: r.k === null ? null : String(r.k), studies: Number(r.n) }));
+}

@@ -1,0 +1,140 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { RowDataPacket } from 'mysql2/promise';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../src/receiver/http/auth.js';
+import { AccessStore } from '../../src/receiver/store/access-store.js';
+import { createPool, type Pool } from '../../src/receiver/store/db.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/mysql.js';
+
+const MAIN = 'dist/src/receiver/main.js';
+let db: TestDatabase;
+let pool: Pool;
+let access: AccessStore;
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', RECEIVER_DATABASE_URL: db.url, RECEIVER_LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+  });
+  const lines = r.stdout.trimEnd().split('\n');
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, last: lines.at(-1) ?? '' };
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p tsconfig.json\` first`);
+  db = await createTestDatabase('rx_cli', 'utf8mb4');
+  pool = createPool(db.url, 2);
+  access = new AccessStore(pool);
+});
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+describe('indexer-receiver CLI', () => {
+  it('refuses bad configuration and commands with exit 2', () => {
+    expect(cli(['migrate'], { RECEIVER_DATABASE_URL: '' })).toMatchObject({ code: 2, stderr: expect.stringContaining('RECEIVER_DATABASE_URL') });
+    expect(cli(['serve'], { RECEIVER_PORT: 'eighty' })).toMatchObject({ code: 2, stderr: expect.stringContaining('RECEIVER_PORT="eighty"') });
+    expect(cli(['frobnicate']).code).toBe(2);
+    expect(cli(['centers', 'add']).code).toBe(2);
+    expect(cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('centers add CODE') });
+  });
+
+  it('exit 3 when the database is unreachable', () => {
+    const r = cli(['migrate'], { RECEIVER_DATABASE_URL: 'mysql://root@127.0.0.1:1/none' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('unreachable');
+  });
+
+  it('serve refuses an unmigrated database (exit 3)', () => {
+    const r = cli(['serve'], { RECEIVER_PORT: '0' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('migrate');
+  });
+
+  it('migrate creates the schema and is idempotent', () => {
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 1\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 1\n' });
+  });
+
+  it('centers add prints a generated key last, stored only as a hash', async () => {
+    const r = cli(['centers', 'add', 'H01', '--name', 'Hospital Uno']);
+    expect(r.code).toBe(0);
+    expect(r.last).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await access.findPrincipal(hashSecret(r.last))).toMatchObject({ kind: 'center', name: 'H01', active: true });
+    const [rows] = await pool.query<RowDataPacket[]>('SELECT name, key_hash FROM centers WHERE code = ?', ['H01']);
+    expect(rows[0]!.name).toBe('Hospital Uno');
+    expect(Buffer.from(rows[0]!.key_hash).toString('utf8')).not.toContain(r.last);
+    expect(cli(['centers', 'add', 'H01']).code).toBe(2);
+    expect(cli(['centers', 'add', 'bad code!']).code).toBe(2);
+    expect(cli(['centers', 'add', 'H02', '--key', 'short']).code).toBe(2);
+  });
+
+  it('centers add --key, rotate-key, disable, enable', async () => {
+    const given = 'given-key-0123456789abcdef';
+    expect(cli(['centers', 'add', 'H03', '--key', given]).last).toBe(given);
+    const rotated = cli(['centers', 'rotate-key', 'H03']);
+    expect(rotated.code).toBe(0);
+    expect(await access.findPrincipal(hashSecret(given))).toBeNull();
+    expect(await access.findPrincipal(hashSecret(rotated.last))).toMatchObject({ name: 'H03' });
+    expect(cli(['centers', 'disable', 'H03']).code).toBe(0);
+    expect(await access.findPrincipal(hashSecret(rotated.last))).toMatchObject({ active: false });
+    expect(cli(['centers', 'enable', 'H03']).code).toBe(0);
+    expect(await access.findPrincipal(hashSecret(rotated.last))).toMatchObject({ active: true });
+    expect(cli(['centers', 'disable', 'NOPE']).code).toBe(2);
+    const list = cli(['centers', 'list']).stdout.trim().split('\n').map((l) => JSON.parse(l).code);
+    expect(list).toEqual(['H01', 'H03']);
+  });
+
+  it('tokens add prints the token last; revoke; a name is unique while active', async () => {
+    const t = cli(['tokens', 'add', 'team', '--token', 'team-token-0123456789abcdef']);
+    expect(t).toMatchObject({ code: 0, last: 'team-token-0123456789abcdef' });
+    expect(cli(['tokens', 'add', 'team']).code).toBe(2);
+    expect(await access.findPrincipal(hashSecret(t.last))).toMatchObject({ kind: 'token', name: 'team', active: true });
+    expect(cli(['tokens', 'revoke', 'team']).code).toBe(0);
+    expect(await access.findPrincipal(hashSecret(t.last))).toMatchObject({ active: false });
+    expect(cli(['tokens', 'revoke', 'team']).code).toBe(2);
+    const again = cli(['tokens', 'add', 'team']);
+    expect(again.code).toBe(0);
+    expect(await access.findPrincipal(hashSecret(again.last))).toMatchObject({ active: true });
+  });
+
+  it('audit lists entries since a date, as JSON lines', async () => {
+    await pool.query(
+      `INSERT INTO read_audit (at, token_name, route, parameters, result_count, status) VALUES
+       ('2024-01-01 00:00:00', 'team', 'GET /api/v2/studies', '{}', 3, 200),
+       ('2025-06-01 12:00:00', 'team', 'GET /api/v2/centers', '{}', 2, 200)`,
+    );
+    const all = cli(['audit']);
+    expect(all.stdout.trim().split('\n')).toHaveLength(2);
+    const since = cli(['audit', '--since', '2025-01-01']);
+    expect(since.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { at: '2025-06-01T12:00:00.000Z', token_name: 'team', route: 'GET /api/v2/centers', parameters: '{}', result_count: 2, status: 200 },
+    ]);
+    expect(cli(['audit', '--since', 'last tuesday']).code).toBe(2);
+  });
+
+  it('serve answers, then stops cleanly on SIGTERM (exit 0)', async () => {
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', RECEIVER_DATABASE_URL: db.url, RECEIVER_PORT: '0', RECEIVER_LOG_LEVEL: 'info' },
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    const res = await request(`${url}/readyz`);
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('"msg":"stopped"');
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, loadReceiverConfig } from '../../src/receiver/config.js';
+import { ConfigError } from '../../src/shared/errors.js';
+
+const URL_OK = 'mysql://u:secretpw@db.example:3306/index';
+
+function errorOf(env: Record<string, string>, needsServer = true): ConfigError {
+  try {
+    loadReceiverConfig(env, needsServer);
+  } catch (err) {
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('receiver configuration', () => {
+  it('defaults', () => {
+    const c = loadReceiverConfig({ RECEIVER_DATABASE_URL: URL_OK });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, limits: DEFAULT_LIMITS, tls: undefined, rateLimitPerSecond: 0 });
+  });
+
+  it('reads the limits and listen address', () => {
+    const c = loadReceiverConfig({
+      RECEIVER_DATABASE_URL: URL_OK, RECEIVER_HOST: '0.0.0.0', RECEIVER_PORT: '9000', RECEIVER_BODY_LIMIT: '2048',
+      RECEIVER_DECOMPRESSED_LIMIT: '4096', RECEIVER_MAX_RECORDS: '10', RECEIVER_RATE_LIMIT: '5',
+    });
+    expect(c).toMatchObject({ host: '0.0.0.0', port: 9000, limits: { bodyBytes: 2048, decompressedBytes: 4096, recordsPerBatch: 10 }, rateLimitPerSecond: 5 });
+  });
+
+  it.each([
+    [{}, /RECEIVER_DATABASE_URL is not set/],
+    [{ RECEIVER_DATABASE_URL: 'postgres://x/y' }, /RECEIVER_DATABASE_URL.*expected mysql:\/\//],
+    [{ RECEIVER_DATABASE_URL: 'mysql://host' }, /RECEIVER_DATABASE_URL.*expected/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_PORT: '70000' }, /RECEIVER_PORT="70000" is invalid: expected an integer from 0 to 65535/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_MAX_RECORDS: '-1' }, /RECEIVER_MAX_RECORDS="-1"/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_LOG_LEVEL: 'loud' }, /RECEIVER_LOG_LEVEL="loud"/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_TLS_CERT: '/nonexistent.pem' }, /RECEIVER_TLS_KEY/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_TLS_CERT: '/nonexistent.pem', RECEIVER_TLS_KEY: '/nonexistent.key' }, /RECEIVER_TLS_CERT="\/nonexistent.pem".*readable PEM/],
+  ])('%j is refused with a message naming the variable', (env, message) => {
+    const err = errorOf(env as Record<string, string>);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('secretpw');
+  });
+
+  it('reads TLS files, only for serve', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rx-tls-'));
+    writeFileSync(join(dir, 'c.pem'), 'CERT');
+    writeFileSync(join(dir, 'k.pem'), 'KEY');
+    const env = { RECEIVER_DATABASE_URL: URL_OK, RECEIVER_TLS_CERT: join(dir, 'c.pem'), RECEIVER_TLS_KEY: join(dir, 'k.pem') };
+    expect(loadReceiverConfig(env).tls?.cert.toString()).toBe('CERT');
+    expect(loadReceiverConfig({ ...env, RECEIVER_TLS_KEY: '/missing' }, false).tls).toBeUndefined();
+  });
+});
