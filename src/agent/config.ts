@@ -127,7 +127,8 @@ export function loadAgentConfig(sources: ConfigSources): AgentConfig {
       const server = readJsonFile(serverFile, 'server file');
       const unknown = Object.keys(server).filter((k) => k !== 'server');
       if (unknown.length > 0) throw new ConfigError(`server file ${serverFile}: unknown key "${unknown[0]}" (expected only "server")`);
-      if (server.server !== undefined) store.set('center', server.server as string);
+      // convict's coerce applies to env and args only: a numeric code ({"server": 7}) is made text here.
+      if (server.server !== undefined) store.set('center', typeof server.server === 'number' ? String(server.server) : server.server);
     }
     // Environment beats files (convict applies env at construction, files override it): re-apply.
     for (const [key, schema] of flatSchemaEnv()) if (env[schema] !== undefined) store.set(key, env[schema]);

@@ -1,6 +1,13 @@
-import { IndexerError } from '../../shared/errors.js';
+import { openRuntime, passDeps } from '../agent-runtime.js';
 import type { Command } from '../command-context.js';
+import { runInitialLoad } from '../pipeline/initial-load.js';
 
-export const run: Command = async () => {
-  throw new IndexerError('INVALID_INPUT', '`indexer initial` is not implemented yet');
+/** `indexer initial [--restart]`: the first load, resumable. */
+export const run: Command = async (ctx) => {
+  const runtime = await openRuntime(ctx);
+  try {
+    await runInitialLoad(passDeps(ctx, runtime), { interactive: ctx.interactive, stderr: ctx.stderr, log: ctx.log }, ctx.flags.restart === true);
+  } finally {
+    await runtime.close();
+  }
 };

@@ -1,6 +1,13 @@
-import { IndexerError } from '../../shared/errors.js';
+import { openRuntime, passDeps } from '../agent-runtime.js';
 import type { Command } from '../command-context.js';
+import { runSyncPass } from '../pipeline/sync-pass.js';
 
-export const run: Command = async () => {
-  throw new IndexerError('INVALID_INPUT', '`indexer sync` is not implemented yet');
+/** `indexer` / `indexer sync`: one incremental pass (what cron runs). */
+export const run: Command = async (ctx) => {
+  const runtime = await openRuntime(ctx);
+  try {
+    await runSyncPass(passDeps(ctx, runtime));
+  } finally {
+    await runtime.close();
+  }
 };

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Cron wrapper for the pacs-indexer agent: runs one command (default `sync`) from the install
+# directory (where config/config.json and server.json live), never two at once on this host
+# (flock; the agent also holds a database lock across hosts), appending its JSON logs to a file.
+#   INDEXER_HOME  install directory         (default: the parent of this script's folder)
+#   INDEXER_LOG   log file                   (default: $INDEXER_HOME/log/indexer.log)
+#   INDEXER_BIN   agent command              (default: $INDEXER_HOME/node_modules/.bin/indexer, else `indexer`)
+set -euo pipefail
+
+INDEXER_HOME="${INDEXER_HOME:-$(cd "$(dirname "$0")/.." && pwd)}"
+INDEXER_LOG="${INDEXER_LOG:-$INDEXER_HOME/log/indexer.log}"
+if [ -z "${INDEXER_BIN:-}" ]; then
+  if [ -x "$INDEXER_HOME/node_modules/.bin/indexer" ]; then INDEXER_BIN="$INDEXER_HOME/node_modules/.bin/indexer"; else INDEXER_BIN=indexer; fi
+fi
+mkdir -p "$(dirname "$INDEXER_LOG")"
+cd "$INDEXER_HOME"
+
+# -n: when the previous pass still runs, skip this one quietly (exit 0): cron will come back.
+exec 9>"${TMPDIR:-/tmp}/indexer-$(id -u).lock"
+if ! flock -n 9; then
+  printf '{"level":40,"time":%s,"msg":"previous indexer run still active: skipped"}\n' "$(date +%s000)" >>"$INDEXER_LOG"
+  exit 0
+fi
+
+INDEXER_LOG_FORMAT="${INDEXER_LOG_FORMAT:-json}" "$INDEXER_BIN" "${@:-sync}" >>"$INDEXER_LOG" 2>&1

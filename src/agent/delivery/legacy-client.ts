@@ -1,0 +1,72 @@
+import { DeliveryError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { StudyRecord } from '../../shared/study-record.js';
+import type { AgentConfig } from '../config.js';
+import { emptyDeliveryResult, type Delivery, type DeliveryResult } from './delivery.js';
+import { createHttpAgent, postWithRetry } from './http-transport.js';
+import { runLimited } from './run-limited.js';
+
+type LegacyConfig = Pick<AgentConfig, 'webservice_url' | 'key' | 'max_in_flight' | 'http'>;
+
+/** The legacy client's "seed v1" record: its field set, study_datetime as Python's str(datetime). */
+export function toLegacyRecord(r: StudyRecord): Record<string, unknown> {
+  return {
+    patient_pk: r.patient_pk,
+    patient_id: r.patient_id,
+    patient_name: r.patient_name,
+    study_pk: r.study_pk,
+    study_iuid: r.study_iuid,
+    study_datetime: r.study_datetime ? r.study_datetime.replace('T', ' ') : 'None',
+    study_description: r.study_description,
+    study_modality: r.study_modality,
+    study_series: r.study_series,
+    study_instances: r.study_instances,
+    center: r.center,
+  };
+}
+
+/**
+ * For centres whose central server is still the legacy one: one record per POST with X-Api-Key.
+ * Unlike the legacy client, a non-2xx answer is a failure (retried, or the record rejected).
+ * Tombstones are skipped: the legacy protocol cannot express a deletion.
+ */
+export function createLegacyClient(config: LegacyConfig, log: Logger): Delivery {
+  const agent = createHttpAgent(config.http, config.max_in_flight);
+  const headers = { 'content-type': 'application/json', 'x-api-key': config.key };
+
+  const postOne = async (record: StudyRecord, signal: AbortSignal): Promise<DeliveryResult> => {
+    const result = emptyDeliveryResult();
+    if (record.deleted) {
+      result.skipped = 1;
+      return result;
+    }
+    const body = Buffer.from(JSON.stringify(toLegacyRecord(record)));
+    const res = await postWithRetry(config.webservice_url, headers, body, {
+      agent, http: config.http, log, signal, what: { study_pk: record.study_pk },
+    });
+    if (res.status >= 200 && res.status < 300) {
+      result.stored = 1;
+    } else if (res.status === 400 || res.status === 413 || res.status === 422) {
+      result.rejected.push({ record, reason: `legacy receiver answered HTTP ${res.status}: ${res.text.slice(0, 200)}` });
+    } else {
+      throw new DeliveryError('RECEIVER_PROTOCOL', `legacy receiver answered HTTP ${res.status}`, { status: res.status });
+    }
+    return result;
+  };
+
+  return {
+    async send(records, signal) {
+      const results = await runLimited(records, config.max_in_flight, (r) => postOne(r, signal));
+      const total = emptyDeliveryResult();
+      for (const r of results) {
+        total.stored += r.stored;
+        total.skipped += r.skipped;
+        total.rejected.push(...r.rejected);
+      }
+      return total;
+    },
+    async close() {
+      await agent.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { PacsConnection, PacsPool } from './pacs-db.js';
+
+type Queryable = PacsPool | PacsConnection;
+
+export interface QueueRow {
+  seq: number;
+  study_pk: number;
+  op: 'I' | 'U' | 'D' | string;
+  /** The deleted study's iuid, raw bytes (set by the delete trigger). */
+  study_iuid: Buffer | null;
+}
+
+/** Rows deleted per statement: short statements keep row locks brief for the PACS's inserts. */
+const DELETE_BATCH = 500;
+
+/**
+ * The next rows of the queue after `afterSeq` (up to `maxSeq`), in seq order. A pass starts at 0,
+ * not at the last acknowledged seq: acknowledged rows are deleted, and a lower seq committed late
+ * must still be read (docs/design.md).
+ */
+export async function readQueueChunk(db: Queryable, afterSeq: number, maxSeq: number, limit: number): Promise<QueueRow[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    'SELECT seq, study_pk, op, study_iuid FROM study_service WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+    [afterSeq, maxSeq, limit],
+  );
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    study_pk: Number(r.study_pk),
+    op: String(r.op),
+    study_iuid: r.study_iuid === null ? null : Buffer.from(r.study_iuid as Buffer),
+  }));
+}
+
+/** Deletes exactly the given rows (never a range), in small statements. */
+export async function deleteQueueRows(db: Queryable, seqs: readonly number[]): Promise<number> {
+  let deleted = 0;
+  for (let i = 0; i < seqs.length; i += DELETE_BATCH) {
+    const part = seqs.slice(i, i + DELETE_BATCH);
+    const [res] = await db.query<ResultSetHeader>('DELETE FROM study_service WHERE seq IN (?)', [part]);
+    deleted += res.affectedRows;
+  }
+  return deleted;
+}
+
+export async function maxQueueSeq(db: Queryable): Promise<number> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT COALESCE(MAX(seq), 0) AS s FROM study_service');
+  return Number(rows[0]?.s ?? 0);
+}
+
+export async function queueBacklog(db: Queryable): Promise<number> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM study_service');
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Deletes the rows visible now with seq <= maxSeq, by primary key, chunk by chunk. */
+export async function pruneQueueThrough(db: Queryable, maxSeq: number, chunk = 1000): Promise<number> {
+  let total = 0;
+  let after = 0;
+  for (;;) {
+    const [rows] = await db.query<RowDataPacket[]>(
+      'SELECT seq FROM study_service WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      [after, maxSeq, chunk],
+    );
+    if (rows.length === 0) return total;
+    const seqs = rows.map((r) => Number(r.seq));
+    total += await deleteQueueRows(db, seqs);
+    after = seqs[seqs.length - 1]!;
+  }
+}

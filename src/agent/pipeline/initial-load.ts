@@ -1,0 +1,40 @@
+import { addChunk, type RunSummary } from './run-summary.js';
+import { deliverChunk } from './deliver-chunk.js';
+import { Progress, type ProgressSink } from './progress.js';
+import { runPass, throwIfStopped, type PassDeps } from './run-pass.js';
+import type { SourceChunk } from '../source/study-source.js';
+
+/**
+ * The first load: walks every study in read_chunk chunks, reading the next chunk while the
+ * previous one is being delivered; each chunk is acknowledged (checkpointed) before the next one
+ * is sent, so a crash resumes after the last acknowledged chunk.
+ */
+export async function runInitialLoad(deps: PassDeps, progressSink: ProgressSink, restart: boolean): Promise<RunSummary> {
+  return runPass('initial', deps, async (summary) => {
+    const { source, delivery, log, signal } = deps;
+    const start = await source.startInitial(restart);
+    if (start.alreadyDone) {
+      log.info({ last_pk: start.from }, 'initial load already complete (use --restart to load everything again)');
+      return;
+    }
+    log.info({ resumed: start.resumed, from_pk: start.from, remaining: start.remaining }, start.resumed ? 'initial load resuming' : 'initial load starting');
+    const progress = new Progress(progressSink, start.remaining);
+    let next: Promise<SourceChunk | null> = source.readInitialChunk(deps.readChunk);
+    try {
+      for (;;) {
+        const chunk = await next;
+        if (!chunk) break;
+        throwIfStopped(signal);
+        next = source.readInitialChunk(deps.readChunk);
+        const result = await deliverChunk(source, delivery, chunk, signal, log);
+        addChunk(summary, chunk, result);
+        progress.advance(chunk.read);
+      }
+    } finally {
+      // A prefetched chunk nobody will deliver must not surface as an unhandled rejection.
+      next.catch(() => undefined);
+    }
+    progress.finish();
+    await source.finishInitial();
+  });
+}

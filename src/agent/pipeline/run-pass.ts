@@ -1,0 +1,48 @@
+import { IndexerError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Delivery } from '../delivery/delivery.js';
+import type { StudySource } from '../source/study-source.js';
+import { finishSummary, startSummary, type RunSummary } from './run-summary.js';
+
+export interface PassDeps {
+  source: StudySource;
+  delivery: Delivery;
+  log: Logger;
+  signal: AbortSignal;
+  /** Rows per read (read_chunk). */
+  readChunk: number;
+}
+
+export function throwIfStopped(signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  throw signal.reason instanceof IndexerError ? signal.reason : new IndexerError('INTERRUPTED', 'stopped');
+}
+
+/**
+ * Runs one pass with its summary: logged as one line, stored as last_run (and last_error when it
+ * fails). The error is rethrown for the command's exit code.
+ */
+export async function runPass(
+  command: RunSummary['command'], deps: PassDeps, body: (summary: RunSummary) => Promise<void>,
+): Promise<RunSummary> {
+  const startedMs = performance.now();
+  const summary = startSummary(command);
+  try {
+    await body(summary);
+  } catch (err) {
+    finishSummary(summary, startedMs, err);
+    await deps.source.recordRun(summary).catch(() => undefined);
+    if (err instanceof IndexerError && err.code === 'INTERRUPTED') {
+      // A requested stop, not a fault: the place is kept, nothing to report as an error.
+      deps.log.warn({ ...summary }, `${command} pass interrupted`);
+      throw err;
+    }
+    deps.log.error({ ...summary, err }, `${command} pass failed`);
+    await deps.source.recordError({ at: summary.finished_at, command, ...summary.error }).catch(() => undefined);
+    throw err;
+  }
+  finishSummary(summary, startedMs);
+  deps.log.info({ ...summary }, `${command} pass finished`);
+  await deps.source.recordRun(summary);
+  return summary;
+}

@@ -1,0 +1,166 @@
+import type { StudyRecord } from '../../shared/study-record.js';
+import { deleteQueueRows, maxQueueSeq, pruneQueueThrough, queueBacklog, readQueueChunk, type QueueRow } from '../pacs/change-queue.js';
+import { countDeadLetters, writeDeadLetters } from '../pacs/dead-letter.js';
+import type { PacsPool } from '../pacs/pacs-db.js';
+import { STATE, allocateVersion, readAllState, readNumberState, writeState, writeStates } from '../pacs/state-store.js';
+import { countStudiesAfter, readStudiesAfter, readStudiesByPk } from '../pacs/study-reader.js';
+import { decodeText } from '../record/text-decode.js';
+import { emptyConversionStats, mapStudyRow, tombstoneRecord } from '../record/study-mapper.js';
+import type { InitialStart, SourceChunk, SourceStatus, StudySource } from './study-source.js';
+
+function parseJson(v: string | null | undefined): unknown {
+  if (!v) return null;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+const num = (v: string | null | undefined): number | null => (v === null || v === undefined || v === '' ? null : Number(v));
+
+/** dcm4chee 2.x: studies read from pacsdb, changes from the trigger-fed study_service queue. */
+export class Dcm4cheeSource implements StudySource {
+  private initialCursor = 0;
+  private syncCursor = 0;
+  private syncEnd = 0;
+
+  constructor(private readonly pool: PacsPool, private readonly center: string) {}
+
+  async startInitial(restart: boolean): Promise<InitialStart> {
+    const state = await readAllState(this.pool);
+    const started = state.get(STATE.initialStartSeq) != null && state.get(STATE.initialLastPk) != null;
+    if (started && !restart) {
+      const done = state.get(STATE.initialDone) === '1';
+      this.initialCursor = num(state.get(STATE.initialLastPk)) ?? 0;
+      const remaining = done ? 0 : await countStudiesAfter(this.pool, this.initialCursor);
+      return { resumed: true, alreadyDone: done, remaining, from: this.initialCursor };
+    }
+    // Changes queued before this point are covered by the walk: they are pruned now, while
+    // every one of them is already committed, so none committed later is lost (docs/design.md).
+    const startSeq = await maxQueueSeq(this.pool);
+    const total = await countStudiesAfter(this.pool, 0);
+    await writeStates(this.pool, {
+      [STATE.initialStartSeq]: startSeq,
+      [STATE.initialStartedAt]: new Date().toISOString(),
+      [STATE.initialLastPk]: 0,
+      [STATE.initialDone]: 0,
+      [STATE.initialTotal]: total,
+    });
+    await pruneQueueThrough(this.pool, startSeq);
+    this.initialCursor = 0;
+    return { resumed: false, alreadyDone: false, remaining: total, from: 0 };
+  }
+
+  async readInitialChunk(limit: number): Promise<SourceChunk | null> {
+    const rows = await readStudiesAfter(this.pool, this.initialCursor, limit);
+    if (rows.length === 0) return null;
+    const lastPk = Number(rows[rows.length - 1]!.study_pk);
+    this.initialCursor = lastPk;
+    const version = await allocateVersion(this.pool);
+    const stats = emptyConversionStats();
+    const records: StudyRecord[] = [];
+    for (const row of rows) {
+      const r = mapStudyRow(row, this.center, version, stats);
+      if (r) records.push(r);
+    }
+    return {
+      records, read: rows.length, tombstones: 0, stats, position: lastPk,
+      ack: () => writeState(this.pool, STATE.initialLastPk, lastPk),
+    };
+  }
+
+  async finishInitial(): Promise<void> {
+    const startSeq = (await readNumberState(this.pool, STATE.initialStartSeq)) ?? 0;
+    const lastAck = (await readNumberState(this.pool, STATE.lastAckSeq)) ?? 0;
+    await writeStates(this.pool, { [STATE.initialDone]: 1, [STATE.lastAckSeq]: Math.max(startSeq, lastAck) });
+  }
+
+  async startSync(): Promise<void> {
+    this.syncCursor = 0;
+    this.syncEnd = await maxQueueSeq(this.pool);
+  }
+
+  async readChangeChunk(limit: number): Promise<SourceChunk | null> {
+    const rows = await readQueueChunk(this.pool, this.syncCursor, this.syncEnd, limit);
+    if (rows.length === 0) return null;
+    const lastSeq = rows[rows.length - 1]!.seq;
+    this.syncCursor = lastSeq;
+    const version = await allocateVersion(this.pool);
+    const { records, tombstones, stats } = await this.coalesce(rows, version);
+    const seqs = rows.map((r) => r.seq);
+    return {
+      records, read: rows.length, tombstones, stats, position: lastSeq,
+      ack: async () => {
+        await deleteQueueRows(this.pool, seqs);
+        const prev = (await readNumberState(this.pool, STATE.lastAckSeq)) ?? 0;
+        if (lastSeq > prev) await writeState(this.pool, STATE.lastAckSeq, lastSeq);
+      },
+    };
+  }
+
+  /**
+   * One record per study of the chunk: its current row, or a tombstone when it is gone. An iuid
+   * the queue saw that no live study of the chunk carries any more (deleted, or the iuid was
+   * changed) gets a tombstone; a live study with the same iuid (re-imported) wins.
+   */
+  private async coalesce(rows: QueueRow[], version: number) {
+    const iuidsByPk = new Map<number, Set<string>>();
+    for (const row of rows) {
+      const set = iuidsByPk.get(row.study_pk) ?? new Set<string>();
+      const iuid = decodeText(row.study_iuid)?.trim();
+      if (iuid) set.add(iuid);
+      iuidsByPk.set(row.study_pk, set);
+    }
+    const studies = await readStudiesByPk(this.pool, [...iuidsByPk.keys()]);
+    const stats = emptyConversionStats();
+    const records: StudyRecord[] = [];
+    const live = new Set<string>();
+    for (const row of studies) {
+      const r = mapStudyRow(row, this.center, version, stats);
+      if (r) {
+        records.push(r);
+        live.add(r.study_iuid);
+      }
+    }
+    const dead = new Map<string, number>();
+    for (const [pk, iuids] of iuidsByPk) for (const iuid of iuids) if (!live.has(iuid) && !dead.has(iuid)) dead.set(iuid, pk);
+    for (const [iuid, pk] of dead) records.push(tombstoneRecord(this.center, iuid, pk, version));
+    return { records, tombstones: dead.size, stats };
+  }
+
+  writeDeadLetters(rejected: Parameters<StudySource['writeDeadLetters']>[0]): Promise<void> {
+    return writeDeadLetters(this.pool, rejected);
+  }
+
+  recordRun(summary: object): Promise<void> {
+    return writeState(this.pool, STATE.lastRun, JSON.stringify(summary));
+  }
+
+  recordError(error: object): Promise<void> {
+    return writeState(this.pool, STATE.lastError, JSON.stringify(error));
+  }
+
+  async status(): Promise<SourceStatus> {
+    const state = await readAllState(this.pool);
+    return {
+      backlog: await queueBacklog(this.pool),
+      last_ack_seq: num(state.get(STATE.lastAckSeq)),
+      version_high: num(state.get(STATE.versionHigh)),
+      last_run: parseJson(state.get(STATE.lastRun)),
+      last_error: parseJson(state.get(STATE.lastError)),
+      dead_letters: await countDeadLetters(this.pool),
+      initial: {
+        done: state.get(STATE.initialDone) === '1',
+        last_pk: num(state.get(STATE.initialLastPk)),
+        start_seq: num(state.get(STATE.initialStartSeq)),
+        started_at: state.get(STATE.initialStartedAt) ?? null,
+        total: num(state.get(STATE.initialTotal)),
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import type { StudyRecord } from './study-record.js';
+
+/**
+ * A fingerprint of what a record says about a study, independent of its version: reconciliation
+ * compares these between a centre and the receiver without shipping the records. The agent sends
+ * it as the extra record field `content_hash`; the receiver stores it beside the study.
+ */
+const HASHED_FIELDS = [
+  'study_iuid', 'deleted', 'study_pk', 'patient_pk', 'patient_id', 'patient_id_issuer', 'patient_name',
+  'patient_birthdate', 'patient_sex', 'study_datetime', 'study_description', 'study_modality', 'modalities',
+  'study_series', 'study_instances', 'accession_no', 'study_id', 'referring_physician',
+] as const satisfies readonly (keyof StudyRecord)[];
+
+/** 32 hex characters (128 bits of SHA-256 over the canonical JSON of the hashed fields). */
+export function contentHash(record: Pick<StudyRecord, (typeof HASHED_FIELDS)[number]>): string {
+  const canonical = JSON.stringify(HASHED_FIELDS.map((f) => record[f] ?? null));
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
+
+/**
+ * The 60-bit integer a hash contributes to a bucket digest (BIT_XOR of these per day): small
+ * enough for a signed BIGINT on every MySQL-compatible engine, TiDB and Vitess included.
+ */
+export function hashDigest(hash: string): bigint {
+  return BigInt(`0x${hash.slice(0, 15)}`);
+}
+
+export const CONTENT_HASH_PATTERN = /^[0-9a-f]{32}$/;

@@ -1,0 +1,92 @@
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
+import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import type { TestDatabase } from '../../helpers/mysql.js';
+import { CENTER, KEY, createSite, projectLive, queueCount, runCli, sourceStudies, spawnCli, stateValue, waitFor, writeSiteConfig } from '../support/agent-harness.js';
+
+/** SIGKILL of the built CLI in the middle of a pass, then a rerun: nothing lost. */
+describe('killed mid-pass (built CLI, fixture schema)', () => {
+  let db: TestDatabase;
+  let receiver: FakeReceiver;
+  let writer: Dcm4cheeWriter;
+  let dir: string;
+  const STUDIES = 240;
+
+  beforeAll(async () => {
+    db = await createSite('fixture', 'crash');
+    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    writer = new Dcm4cheeWriter(db.conn);
+    dir = writeSiteConfig(db, { url: receiver.url, read_chunk: 20, batch_size: 10, max_in_flight: 1 });
+    const p = await writer.createPatient({ patId: '3.705.779-7', name: 'PEÑA^MARÍA' });
+    for (let i = 0; i < STUDIES; i++) await writer.storeStudy(p, { desc: `S${i}` });
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await db?.drop();
+  });
+
+  const expectEqual = async (conn: mysql.Connection) => {
+    expect(projectLive(receiver.forCenter(CENTER) as never)).toEqual(await sourceStudies(conn));
+  };
+
+  it('initial killed mid-way resumes after the last acknowledged chunk', async () => {
+    receiver.delayMs = 100;
+    const { child, done } = spawnCli(['initial'], dir);
+    await waitFor(() => receiver.counts.batches >= 5, 'five batches');
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    const lastPk = Number(await stateValue(db.conn, 'initial.last_pk'));
+    expect(lastPk).toBeGreaterThan(0);
+    expect(await stateValue(db.conn, 'initial.done')).toBe('0');
+    const [[max]] = await db.conn.query<mysql.RowDataPacket[]>('SELECT MAX(pk) AS m FROM study');
+    expect(lastPk).toBeLessThan(Number(max!.m));
+    // A change made while the agent was down, to a study the load had already sent.
+    const [[first]] = await db.conn.query<mysql.RowDataPacket[]>('SELECT MIN(pk) AS pk FROM study');
+    await writer.updateStudy(Number(first!.pk), { desc: 'CHANGED WHILE DOWN' });
+    receiver.delayMs = 0;
+    const rerun = await runCli(['initial'], dir);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('initial load resuming');
+    expect(await stateValue(db.conn, 'initial.done')).toBe('1');
+    expect((await runCli(['sync'], dir)).code).toBe(0);
+    await expectEqual(db.conn);
+    expect(await queueCount(db.conn)).toBe(0);
+  });
+
+  it('sync killed mid-way loses nothing: the rerun finishes the queue', async () => {
+    await db.conn.query("UPDATE study SET study_desc = CONCAT(study_desc, '-v2'), updated_time = NOW()");
+    const queued = await queueCount(db.conn);
+    expect(queued).toBe(STUDIES);
+    receiver.delayMs = 100;
+    const batches = receiver.counts.batches;
+    const { child, done } = spawnCli(['sync'], dir);
+    await waitFor(() => receiver.counts.batches >= batches + 5, 'five batches');
+    child.kill('SIGKILL');
+    await done;
+    const left = await queueCount(db.conn);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(queued);
+    receiver.delayMs = 0;
+    const rerun = await runCli(['sync'], dir); // also proves the killed pass's lock was released
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectEqual(db.conn);
+    expect(await queueCount(db.conn)).toBe(0);
+  });
+
+  it('--restart loads everything again with higher versions', async () => {
+    const before = new Map([...receiver.forCenter(CENTER)].map(([k, r]) => [k, r.source_seq]));
+    const res = await runCli(['initial', '--restart'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    for (const [iuid, r] of receiver.forCenter(CENTER)) expect(r.source_seq).toBeGreaterThan(before.get(iuid)!);
+    await expectEqual(db.conn);
+  });
+
+  it('initial again without --restart says it is done and sends nothing', async () => {
+    const requests = receiver.counts.requests;
+    const res = await runCli(['initial'], dir);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('already complete');
+    expect(receiver.counts.requests).toBe(requests);
+  });
+});

@@ -1,0 +1,175 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import type { StudyRecord } from '../../src/shared/study-record.js';
+
+/**
+ * A stand-in for the receiver over real HTTP (ephemeral port), with the v2 batch semantics kept in
+ * memory (highest source_seq per (center, study_iuid) wins) and the legacy endpoint, plus fault
+ * injection. Faults apply to the next requests of either endpoint, in the order they were queued.
+ */
+export type Fault =
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  | { kind: 'hang' }
+  | { kind: 'reset' };
+
+export interface FakeReceiverOptions {
+  /** center → write key; a key of another centre gets 403, an unknown one 401. */
+  keys: Record<string, string>;
+}
+
+export class FakeReceiver {
+  readonly records = new Map<string, StudyRecord>();
+  readonly legacy = new Map<string, Record<string, unknown>>();
+  readonly counts = { requests: 0, batches: 0, stored: 0, unchanged: 0, stale: 0, rejected: 0, legacyPosts: 0, maxInFlight: 0 };
+  /** Sizes of the v2 batches received, in order. */
+  readonly batchSizes: number[] = [];
+  /** Answer 413 to batches with more records than this. */
+  maxBatchRecords = Infinity;
+  private inFlight = 0;
+  /** study_iuids the receiver rejects (as a validation failure). */
+  readonly rejectIuids = new Set<string>();
+  /** Added before every answer, to make a pass slow enough to be killed mid-way. */
+  delayMs = 0;
+  private readonly faults: Fault[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  private port = 0;
+
+  constructor(private readonly options: FakeReceiverOptions) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get legacyUrl(): string {
+    return `${this.url}/api/v1/register`;
+  }
+
+  /** Faults for the next requests, one request each. */
+  inject(...faults: Fault[]): void {
+    this.faults.push(...faults);
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  get pendingFaults(): number {
+    return this.faults.length;
+  }
+
+  /** Live and deleted records of a centre, keyed by study_iuid. */
+  forCenter(center: string): Map<string, StudyRecord> {
+    const out = new Map<string, StudyRecord>();
+    for (const r of this.records.values()) if (r.center === center) out.set(r.study_iuid, r);
+    return out;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.counts.requests += 1;
+    this.inFlight += 1;
+    this.counts.maxInFlight = Math.max(this.counts.maxInFlight, this.inFlight);
+    res.on('close', () => (this.inFlight -= 1));
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const fault = this.faults.shift();
+    if (fault?.kind === 'hang') return; // never answers; the client must time out
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (fault?.kind === 'status') {
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+      res.end(fault.body ?? '{"error":"injected"}');
+      return;
+    }
+    let body = Buffer.concat(chunks);
+    if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+    const v2 = /^\/api\/v2\/centers\/([^/]+)\/studies$/.exec(req.url ?? '');
+    if (req.method === 'POST' && v2) return this.handleBatch(req, res, decodeURIComponent(v2[1]!), body);
+    if (req.method === 'POST' && req.url === '/api/v1/register') return this.handleLegacy(req, res, body);
+    send(res, 404, { error: 'not found' });
+  }
+
+  private keyCenter(key: string | undefined): string | undefined {
+    return Object.entries(this.options.keys).find(([, k]) => k === key)?.[0];
+  }
+
+  private handleBatch(req: IncomingMessage, res: ServerResponse, center: string, body: Buffer): void {
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const owner = this.keyCenter(auth?.[1]);
+    if (!owner) return send(res, 401, { error: 'unknown key' });
+    if (owner !== center) return send(res, 403, { error: 'key of another centre' });
+    let parsed: { records?: unknown };
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as { records?: unknown };
+    } catch {
+      return send(res, 400, { error: 'not JSON' });
+    }
+    if (!Array.isArray(parsed.records)) return send(res, 400, { error: 'no records' });
+    if (parsed.records.length > this.maxBatchRecords) return send(res, 413, { error: 'too large' });
+    this.counts.batches += 1;
+    this.batchSizes.push(parsed.records.length);
+    const answer = { stored: 0, unchanged: 0, stale: 0, rejected: [] as { index: number; study_iuid: string; reason: string }[] };
+    parsed.records.forEach((r: StudyRecord, index: number) => {
+      if (!r || typeof r.study_iuid !== 'string' || !r.study_iuid || typeof r.source_seq !== 'number' || this.rejectIuids.has(r.study_iuid) || r.center !== center) {
+        answer.rejected.push({ index, study_iuid: String(r?.study_iuid), reason: 'invalid record' });
+        return;
+      }
+      const key = `${center}|${r.study_iuid}`;
+      const prev = this.records.get(key);
+      if (prev && prev.source_seq > r.source_seq) answer.stale += 1;
+      else if (prev && prev.source_seq === r.source_seq) answer.unchanged += 1;
+      else {
+        this.records.set(key, r);
+        answer.stored += 1;
+      }
+    });
+    this.counts.stored += answer.stored;
+    this.counts.unchanged += answer.unchanged;
+    this.counts.stale += answer.stale;
+    this.counts.rejected += answer.rejected.length;
+    send(res, 200, answer);
+  }
+
+  private handleLegacy(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const key = req.headers['x-api-key'];
+    if (!this.keyCenter(Array.isArray(key) ? key[0] : key)) return send(res, 401, { status: 'Error' });
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return send(res, 400, { status: 'Error' });
+    }
+    this.counts.legacyPosts += 1;
+    this.legacy.set(`${String(r.center)}|${String(r.study_iuid)}`, r);
+    send(res, 201, { status: 'Ok' });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export async function startFakeReceiver(options: FakeReceiverOptions): Promise<FakeReceiver> {
+  return new FakeReceiver(options).start();
+}
