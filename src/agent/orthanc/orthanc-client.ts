@@ -1,0 +1,155 @@
+import { DatabaseError } from '../../shared/errors.js';
+
+/**
+ * The few Orthanc REST calls the agent needs, over Node's fetch with HTTP basic auth. Orthanc is
+ * the PACS here, so its failures use the PACS ("database") error family and exit codes.
+ * Messages carry paths with Orthanc IDs (hashes), never patient data nor the password.
+ */
+export interface OrthancSettings {
+  /** Base URL; `http://login:password@host:8042` is accepted and turned into basic auth. */
+  url: string;
+  username?: string;
+  password?: string;
+  timeoutMs?: number;
+}
+
+export interface OrthancChange {
+  ChangeType: string;
+  ResourceType: string;
+  ID: string;
+  Seq: number;
+  Path?: string;
+  Date?: string;
+}
+
+export interface OrthancChanges {
+  Changes: OrthancChange[];
+  Done: boolean;
+  Last: number;
+}
+
+export type OrthancTags = Record<string, string | undefined>;
+
+export interface OrthancStudy {
+  ID: string;
+  MainDicomTags?: OrthancTags;
+  PatientMainDicomTags?: OrthancTags;
+  Series?: string[];
+}
+
+export interface OrthancSeries {
+  ID: string;
+  MainDicomTags?: OrthancTags;
+  Instances?: string[];
+}
+
+export interface OrthancEndpoint {
+  /** The URL without credentials, safe to print. */
+  baseUrl: string;
+  authorization: string | null;
+}
+
+/** Splits `http://login:password@host:8042/` into a printable base URL and a basic-auth header. */
+export function parseOrthancUrl(settings: Pick<OrthancSettings, 'url' | 'username' | 'password'>): OrthancEndpoint {
+  let u: URL;
+  try {
+    u = new URL(settings.url);
+  } catch (cause) {
+    throw new DatabaseError('DB_UNREACHABLE', 'orthanc.url is not an absolute http:// URL', { cause });
+  }
+  // Explicit settings win over the URL's own login, which Orthanc users often write instead.
+  const user = settings.username || decodeURIComponent(u.username);
+  const password = settings.username ? (settings.password ?? '') : decodeURIComponent(u.password) || (settings.password ?? '');
+  u.username = '';
+  u.password = '';
+  const baseUrl = u.toString().replace(/\/+$/, '');
+  const authorization = user ? `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}` : null;
+  return { baseUrl, authorization };
+}
+
+export class OrthancClient {
+  readonly endpoint: OrthancEndpoint;
+  private readonly timeoutMs: number;
+
+  constructor(settings: OrthancSettings) {
+    this.endpoint = parseOrthancUrl(settings);
+    this.timeoutMs = settings.timeoutMs ?? 30_000;
+  }
+
+  get baseUrl(): string {
+    return this.endpoint.baseUrl;
+  }
+
+  /** GET returning JSON; `null` when Orthanc answers 404 (the resource is gone). */
+  async getOrNull<T>(path: string): Promise<T | null> {
+    return this.request<T>('GET', path, undefined, true);
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return (await this.request<T>('GET', path, undefined, false)) as T;
+  }
+
+  async post<T>(path: string, body: string): Promise<T> {
+    return (await this.request<T>('POST', path, body, false)) as T;
+  }
+
+  async lastChange(): Promise<number> {
+    return (await this.get<OrthancChanges>('/changes?last')).Last;
+  }
+
+  changes(since: number, limit: number): Promise<OrthancChanges> {
+    return this.get<OrthancChanges>(`/changes?since=${since}&limit=${limit}`);
+  }
+
+  /** Every study's Orthanc ID (a bare list, cheap even for large archives). */
+  studyIds(): Promise<string[]> {
+    return this.get<string[]>('/studies');
+  }
+
+  study(id: string): Promise<OrthancStudy | null> {
+    return this.getOrNull<OrthancStudy>(`/studies/${encodeURIComponent(id)}`);
+  }
+
+  /** The study's series, expanded (Orthanc lists child resources with their tags). */
+  studySeries(id: string): Promise<OrthancSeries[] | null> {
+    return this.getOrNull<OrthancSeries[]>(`/studies/${encodeURIComponent(id)}/series`);
+  }
+
+  /** Orthanc IDs of the studies carrying this StudyInstanceUID (one per PatientID). */
+  async studiesWithUid(studyIuid: string): Promise<string[]> {
+    const found = await this.post<{ ID: string; Type: string }[]>('/tools/lookup', studyIuid);
+    return found.filter((r) => r.Type === 'Study').map((r) => r.ID);
+  }
+
+  private async request<T>(method: string, path: string, body: string | undefined, nullOn404: boolean): Promise<T | null> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.endpoint.authorization) headers.authorization = this.endpoint.authorization;
+    if (body !== undefined) headers['content-type'] = 'text/plain';
+    let res: Response;
+    try {
+      res = await fetch(`${this.endpoint.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (cause) {
+      const what = (cause as Error).name === 'TimeoutError' ? `did not answer within ${this.timeoutMs} ms` : 'is unreachable';
+      throw new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} ${what}`, {
+        cause, hint: 'check orthanc.url and that Orthanc is running',
+      });
+    }
+    const text = await res.text();
+    if (res.status === 404 && nullOn404) return null;
+    if (res.status === 401 || res.status === 403) {
+      throw new DatabaseError('DB_PRIVILEGES', `Orthanc at ${this.endpoint.baseUrl} refused the credentials (HTTP ${res.status})`, {
+        hint: this.endpoint.authorization
+          ? 'check orthanc.username/orthanc.password (or the login:password@ part of orthanc.url)'
+          : 'Orthanc requires a login: set orthanc.username and orthanc.password',
+      });
+    }
+    if (!res.ok) {
+      throw new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} answered HTTP ${res.status} to ${method} ${path.split('?')[0]}`);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} answered ${method} ${path.split('?')[0]} with a body that is not JSON`, { cause });
+    }
+  }
+}
