@@ -6,7 +6,10 @@ import { createLegacyClient } from './delivery/legacy-client.js';
 import { createReceiverClient } from './delivery/receiver-client.js';
 import { captureBlockers } from './pacs/capture-presence.js';
 import { openPacsPool } from './pacs/pacs-db.js';
-import { acquireRunLock, type RunLock } from './pacs/run-lock.js';
+import { acquireRunLock } from './pacs/run-lock.js';
+import { OrthancClient } from './orthanc/orthanc-client.js';
+import { acquireStateLock } from './orthanc/state-lock.js';
+import { OrthancSource } from './source/orthanc-source.js';
 import { Dcm4cheeSource } from './source/dcm4chee-source.js';
 import type { StudySource } from './source/study-source.js';
 import type { PassDeps } from './pipeline/run-pass.js';
@@ -20,7 +23,6 @@ export interface Runtime {
 
 /** Settings a sending command cannot run without; checked before anything is opened. */
 export function requireDeliverySettings(config: AgentConfig): void {
-  if (config.source !== 'dcm4chee') throw new ConfigError(`source "${config.source}" is not supported by this version`);
   if (!config.center) throw new ConfigError('no centre code: set center (server.json {"server": "000"}, INDEXER_CENTER or --center)');
   if (!config.key) throw new ConfigError('no centre key: set key in config.json, INDEXER_KEY or INDEXER_KEY_FILE');
   if (config.protocol === 'v2' && !config.url) throw new ConfigError('no receiver URL: set url (INDEXER_URL or --url)');
@@ -31,8 +33,18 @@ export function createDelivery(ctx: CommandContext): Delivery {
   return ctx.config.protocol === 'legacy' ? createLegacyClient(ctx.config, log) : createReceiverClient(ctx.config, log);
 }
 
-/** Opens the PACS pool and the source, failing clearly when `indexer install` was not run. */
-export async function openSource(config: AgentConfig): Promise<Dcm4cheeSource> {
+/** The Orthanc REST client of the configuration. */
+export function orthancClient(config: AgentConfig): OrthancClient {
+  const o = config.orthanc;
+  return new OrthancClient({ url: o.url, username: o.username, password: o.password, timeoutMs: config.http.timeout_ms });
+}
+
+/** Opens the configured source, failing clearly when `indexer install` was not run (dcm4chee). */
+export async function openSource(config: AgentConfig): Promise<StudySource> {
+  if (config.source === 'orthanc') {
+    const o = config.orthanc;
+    return OrthancSource.open({ client: orthancClient(config), center: config.center, stateFile: o.state_file, newStudy: o.new_study });
+  }
   const pool = await openPacsPool(config.database);
   try {
     const blockers = await captureBlockers(pool);
@@ -48,10 +60,15 @@ export async function openSource(config: AgentConfig): Promise<Dcm4cheeSource> {
   return new Dcm4cheeSource(pool, config.center);
 }
 
+/** One pass per source at a time: a database lock for dcm4chee, a lock beside the state file for Orthanc. */
+function acquirePassLock(config: AgentConfig): Promise<{ release(): Promise<void> }> {
+  return config.source === 'orthanc' ? acquireStateLock(config.orthanc.state_file) : acquireRunLock(config.database);
+}
+
 /** Opens everything for one pass, holding the per-database lock until close(). */
 export async function openRuntime(ctx: CommandContext): Promise<Runtime> {
   requireDeliverySettings(ctx.config);
-  const lock: RunLock = await acquireRunLock(ctx.config.database);
+  const lock = await acquirePassLock(ctx.config);
   let source: StudySource | undefined;
   try {
     source = await openSource(ctx.config);

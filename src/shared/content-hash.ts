@@ -27,3 +27,8 @@ export function hashDigest(hash: string): bigint {
 }
 
 export const CONTENT_HASH_PATTERN = /^[0-9a-f]{32}$/;
+
+/** The record as sent by the v2 protocol: with its fingerprint. */
+export function withContentHash(record: StudyRecord): StudyRecord {
+  return { ...record, content_hash: contentHash(record) };
+}

@@ -30,6 +30,8 @@ export interface StudyRecord {
   source_seq: number;
   /** A tombstone: the study no longer exists at the centre. */
   deleted: boolean;
+  /** Extra field (the contract allows more): fingerprint for reconciliation, see content-hash.ts. */
+  content_hash?: string;
 }
 
 /** The record keys in contract order (used by tests and by the legacy mapping). */

@@ -1,4 +1,6 @@
 import { exitCodeFor, IndexerError } from '../../shared/errors.js';
+import { orthancClient } from '../agent-runtime.js';
+import { orthancCheckLines } from '../orthanc/orthanc-check.js';
 import type { Command, CommandContext } from '../command-context.js';
 import { probeReceiver } from '../delivery/receiver-client.js';
 import { grantStatements, quoteAccount } from '../pacs/capture-errors.js';
@@ -63,19 +65,24 @@ async function receiverCheck(ctx: CommandContext): Promise<CheckLine> {
   }
 }
 
-/** `indexer check`: a human-readable report; exit 0 only if all is well. */
-export const run: Command = async (ctx) => {
-  const lines: CheckLine[] = [];
+async function dcm4cheeChecks(ctx: CommandContext): Promise<CheckLine[]> {
   let conn: PacsConnection | undefined;
   try {
     conn = await openPacsConnection(ctx.config.database);
-    lines.push(...(await databaseChecks(ctx, conn)));
+    return await databaseChecks(ctx, conn);
   } catch (err) {
     const hint = err instanceof IndexerError && err.hint ? ` (${err.hint})` : '';
-    lines.push({ ok: false, exit: exitCodeFor(err) === 1 ? 3 : exitCodeFor(err), text: `database: ${(err as Error).message}${hint}` });
+    return [{ ok: false, exit: exitCodeFor(err) === 1 ? 3 : exitCodeFor(err), text: `database: ${(err as Error).message}${hint}` }];
   } finally {
     await conn?.end().catch(() => undefined);
   }
+}
+
+/** `indexer check`: a human-readable report; exit 0 only if all is well. */
+export const run: Command = async (ctx) => {
+  const lines = ctx.config.source === 'orthanc'
+    ? await orthancCheckLines(orthancClient(ctx.config), ctx.config.orthanc.state_file)
+    : await dcm4cheeChecks(ctx);
   lines.push(await receiverCheck(ctx));
   const failures = lines.filter((l) => !l.ok);
   const report = lines.map((l) => `  ${l.ok ? (l.warn ? 'note' : 'ok  ') : 'FAIL'}  ${l.text}`).join('\n');

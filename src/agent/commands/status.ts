@@ -9,7 +9,7 @@ export const run: Command = async (ctx) => {
     const out = {
       center: ctx.config.center || null,
       source: ctx.config.source,
-      database: ctx.config.database.name,
+      database: ctx.config.source === 'orthanc' ? null : ctx.config.database.name,
       queue_backlog: s.backlog,
       last_ack_seq: s.last_ack_seq,
       version_high: s.version_high,

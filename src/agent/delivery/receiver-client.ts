@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { withContentHash } from '../../shared/content-hash.js';
 import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { StudyRecord } from '../../shared/study-record.js';
@@ -46,7 +47,7 @@ export function createReceiverClient(config: ClientConfig, log: Logger): Deliver
 
   const postBatch = async (records: readonly StudyRecord[], signal: AbortSignal): Promise<DeliveryResult> => {
     const batch = ++batchNo;
-    const body = gzipSync(JSON.stringify({ records }), { level: 1 });
+    const body = gzipSync(JSON.stringify({ records: records.map(withContentHash) }), { level: 1 });
     const res = await postWithRetry(url, headers, body, { agent, http: config.http, log, signal, what: { batch, records: records.length } });
     if (res.status === 413 && records.length > 1) {
       // Too large for the receiver's limit: halve and retry, each half acknowledged on its own.
