@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import { freePort } from './free-port.js';
 
 /** A MySQL-compatible server for the demo and the benchmark, and how to get rid of it. */
 export interface ProvidedServer {
@@ -19,17 +19,6 @@ export class NoServerError extends Error {}
 const HOW_TO =
   'Set INDEXER_DEMO_MYSQL_URL=mysql://root@127.0.0.1:3306/ (a user that may create databases), ' +
   'or start a Docker engine, or install MariaDB (Debian: apt-get install -y mariadb-server).';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForServer(url: string, child: ChildProcess, seconds: number): Promise<void> {
   for (let i = 0; i < seconds * 4; i += 1) {
