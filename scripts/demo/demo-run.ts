@@ -67,6 +67,39 @@ function describeSummary(stderr: string): string {
   return `read ${String(s.read)}, sent ${String(s.sent)}, tombstones ${String(s.tombstones ?? 0)}, rejected ${String(s.rejected ?? 0)} in ${String(s.duration_ms)} ms`;
 }
 
+/** Two dcm4chee databases, seeded like production sites (latin1, realistic data). */
+async function createCentres(r: Resources, server: ProvidedServer, studies: number, suffix: string, say: (l: string) => void): Promise<Centre[]> {
+  const centres: Centre[] = [];
+  for (const c of CENTRES) {
+    const db = `pacsdb_demo_${c.code}_${suffix}`;
+    await r.admin!.query(`CREATE DATABASE \`${db}\` DEFAULT CHARACTER SET latin1`);
+    r.databases.push(db);
+    const res = await seedCentre({
+      db: { uri: withDatabase(server.url, db), charset: 'utf8mb4' }, center: c.code, studies,
+      seed: 'demo', sharedPatients: 0.2, sharedSeed: 'demo-shared', createSchema: true,
+    });
+    say(`      centre ${c.code} ${c.name}: ${res.patients} patients, ${res.studies} studies, ${res.series} series (${res.seconds.toFixed(1)} s)`);
+    centres.push({ ...c, db, key: '' });
+  }
+  return centres;
+}
+
+/** The receiver as the central team runs it: migrate, centres and a token by CLI, then serve. */
+async function startCentral(r: Resources, opts: DemoOptions, centres: Centre[], suffix: string): Promise<{ base: string; token: string }> {
+  const central = `indexer_demo_central_${suffix}`;
+  await r.admin!.query(`CREATE DATABASE \`${central}\` DEFAULT CHARACTER SET utf8mb4`);
+  r.databases.push(central);
+  const port = await freePort();
+  const renv = { ...opts.env, RECEIVER_DATABASE_URL: withDatabase(r.server!.url, central), RECEIVER_HOST: '127.0.0.1', RECEIVER_PORT: String(port) };
+  await runNodeOk(RECEIVER_CLI, ['migrate'], renv);
+  for (const c of centres) c.key = lastLine((await runNodeOk(RECEIVER_CLI, ['centers', 'add', c.code, '--name', c.name], renv)).stdout);
+  const token = lastLine((await runNodeOk(RECEIVER_CLI, ['tokens', 'add', 'central-team'], renv)).stdout);
+  r.receiver = startNode(RECEIVER_CLI, ['serve'], renv);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/readyz`, r.receiver, 30);
+  return { base, token };
+}
+
 /** Runs the whole system end to end and narrates it; returns the answers it printed. */
 export async function runDemo(opts: DemoOptions): Promise<{ crossCentre: unknown[]; centres: unknown[] }> {
   const { say, signal } = opts;
@@ -77,56 +110,30 @@ export async function runDemo(opts: DemoOptions): Promise<{ crossCentre: unknown
   };
   try {
     step(1, 'A MySQL-compatible server');
-    r.server = await provideMysqlServer(opts.env);
-    say(`      using ${r.server.kind === 'env' ? 'INDEXER_DEMO_MYSQL_URL' : r.server.kind} (${new URL(r.server.url).host})`);
-    r.admin = await mysql.createConnection({ uri: r.server.url, charset: 'utf8mb4' });
+    const server = (r.server = await provideMysqlServer(opts.env));
+    say(`      using ${server.kind === 'env' ? 'INDEXER_DEMO_MYSQL_URL' : server.kind} (${new URL(server.url).host})`);
+    r.admin = await mysql.createConnection({ uri: server.url, charset: 'utf8mb4' });
     const suffix = randomBytes(3).toString('hex');
-    const central = `indexer_demo_central_${suffix}`;
 
     step(2, `Two dcm4chee 2.x PACS databases (latin1, like production) with ${opts.studies} studies each`);
-    const centres: Centre[] = [];
-    for (const c of CENTRES) {
-      const db = `pacsdb_demo_${c.code}_${suffix}`;
-      await r.admin.query(`CREATE DATABASE \`${db}\` DEFAULT CHARACTER SET latin1`);
-      r.databases.push(db);
-      const res = await seedCentre({
-        db: { uri: withDatabase(r.server.url, db), charset: 'utf8mb4' }, center: c.code, studies: opts.studies,
-        seed: 'demo', sharedPatients: 0.2, sharedSeed: 'demo-shared', createSchema: true,
-      });
-      say(`      centre ${c.code} ${c.name}: ${res.patients} patients, ${res.studies} studies, ${res.series} series (${res.seconds.toFixed(1)} s)`);
-      centres.push({ ...c, db, key: '' });
-    }
+    const centres = await createCentres(r, server, opts.studies, suffix, say);
 
     step(3, 'The central receiver: migrate, register the centres and a read token, serve');
-    await r.admin.query(`CREATE DATABASE \`${central}\` DEFAULT CHARACTER SET utf8mb4`);
-    r.databases.push(central);
-    const port = await freePort();
-    const renv = { ...opts.env, RECEIVER_DATABASE_URL: withDatabase(r.server.url, central), RECEIVER_HOST: '127.0.0.1', RECEIVER_PORT: String(port) };
-    await runNodeOk(RECEIVER_CLI, ['migrate'], renv);
-    for (const c of centres) c.key = lastLine((await runNodeOk(RECEIVER_CLI, ['centers', 'add', c.code, '--name', c.name], renv)).stdout);
-    const token = lastLine((await runNodeOk(RECEIVER_CLI, ['tokens', 'add', 'central-team'], renv)).stdout);
-    r.receiver = startNode(RECEIVER_CLI, ['serve'], renv);
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/readyz`, r.receiver, 30);
+    const { base, token } = await startCentral(r, opts, centres, suffix);
     say(`      receiver on ${base}; centre keys and a read token issued (shown to nobody here)`);
 
-    const serverUrl = new URL(r.server.url);
-    const envOf = (c: Centre) => agentEnv(opts.env, serverUrl, c.db, base, c);
+    const envOf = (c: Centre) => agentEnv(opts.env, new URL(server.url), c.db, base, c);
+    const agents = async (command: string, describe: (stderr: string) => string) => {
+      for (const c of centres) say(`      centre ${c.code}: ${describe((await runNodeOk(AGENT_CLI, [command], envOf(c))).stderr)}`);
+    };
     step(4, '`indexer install` at each centre: change queue + triggers in pacsdb');
-    for (const c of centres) {
-      await runNodeOk(AGENT_CLI, ['install'], envOf(c));
-      say(`      centre ${c.code}: capture objects installed`);
-    }
-
+    await agents('install', () => 'capture objects installed');
     step(5, '`indexer initial` at each centre: every study, once');
-    for (const c of centres) say(`      centre ${c.code}: ${describeSummary((await runNodeOk(AGENT_CLI, ['initial'], envOf(c))).stderr)}`);
-
+    await agents('initial', describeSummary);
     step(6, 'dcm4chee-like changes: a new study, its series arriving, a patient rename, a deletion');
     const patientId = await makeChanges(r.admin, centres, say);
-
     step(7, '`indexer sync` at each centre (what cron runs every 5 minutes)');
-    for (const c of centres) say(`      centre ${c.code}: ${describeSummary((await runNodeOk(AGENT_CLI, ['sync'], envOf(c))).stderr)}`);
-
+    await agents('sync', describeSummary);
     step(8, 'The central team asks the aggregate index');
     return await query(base, token, patientId, say);
   } finally {

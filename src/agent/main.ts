@@ -1,43 +1,29 @@
 #!/usr/bin/env node
 import { IndexerError, exitCodeFor } from '../shared/errors.js';
-import { createLogger } from '../shared/logger.js';
-import { COMMANDS, USAGE, parseCommandLine } from './cli.js';
-import { loadAgentConfig } from './config.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { COMMANDS, USAGE, parseCommandLine, type ParsedCommandLine } from './cli.js';
+import { loadAgentConfig, type AgentConfig } from './config.js';
 
 /** The agent's only entry point: the one place that reads argv, env, signals and sets the exit code. */
-async function main(): Promise<number> {
-  let cli;
-  try {
-    cli = parseCommandLine(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`indexer: ${(err as Error).message}\n${USAGE}`);
-    return exitCodeFor(err);
-  }
-  if (cli.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
 
-  let config;
-  try {
-    config = loadAgentConfig({
-      configFile: cli.configFile,
-      serverFile: cli.serverFile,
-      env: process.env,
-      overrides: cli.overrides,
-      cwd: process.cwd(),
-    });
-  } catch (err) {
-    const hint = err instanceof IndexerError && err.hint ? ` (${err.hint})` : '';
-    process.stderr.write(`indexer: ${(err as Error).message}${hint}\n`);
-    return exitCodeFor(err);
-  }
+function fail(err: unknown, usage = ''): number {
+  const hint = err instanceof IndexerError && err.hint ? ` (${err.hint})` : '';
+  process.stderr.write(`indexer: ${(err as Error).message}${hint}\n${usage}`);
+  return exitCodeFor(err);
+}
 
-  const interactive = Boolean(process.stderr.isTTY);
-  const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && interactive);
-  const log = createLogger({ level: config.log.level, pretty, name: 'indexer' }).child({ center: config.center || undefined });
+function loadConfig(cli: ParsedCommandLine): AgentConfig {
+  return loadAgentConfig({
+    configFile: cli.configFile,
+    serverFile: cli.serverFile,
+    env: process.env,
+    overrides: cli.overrides,
+    cwd: process.cwd(),
+  });
+}
 
-  const controller = new AbortController();
+/** First signal: abort the pass (it finishes or abandons its batch, keeping its place). Second: exit now. */
+function trapSignals(log: Logger, controller: AbortController): () => void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -50,18 +36,24 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
 
+async function runCommand(cli: ParsedCommandLine, config: AgentConfig): Promise<number> {
+  const interactive = Boolean(process.stderr.isTTY);
+  const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && interactive);
+  const log = createLogger({ level: config.log.level, pretty, name: 'indexer' }).child({ center: config.center || undefined });
+  const controller = new AbortController();
+  const untrap = trapSignals(log, controller);
   try {
     const { run } = await COMMANDS[cli.command]!();
     const code = await run({
-      config,
-      log,
-      flags: cli.flags,
-      args: cli.args,
+      config, log, flags: cli.flags, args: cli.args, signal: controller.signal, interactive,
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
-      signal: controller.signal,
-      interactive,
     });
     return code ?? 0;
   } catch (err) {
@@ -73,10 +65,29 @@ async function main(): Promise<number> {
     }
     return exitCodeFor(err);
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    untrap();
     log.flush?.();
   }
+}
+
+async function main(): Promise<number> {
+  let cli: ParsedCommandLine;
+  try {
+    cli = parseCommandLine(process.argv.slice(2));
+  } catch (err) {
+    return fail(err, USAGE);
+  }
+  if (cli.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let config: AgentConfig;
+  try {
+    config = loadConfig(cli);
+  } catch (err) {
+    return fail(err);
+  }
+  return runCommand(cli, config);
 }
 
 main().then(
