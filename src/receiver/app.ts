@@ -9,6 +9,7 @@ import { RateLimiter } from './http/rate-limit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { readRoutes } from './routes/read-routes.js';
+import { reconcileRoutes } from './routes/reconcile-routes.js';
 import { safeError } from './store/db.js';
 import type { ReceiverStore } from './store/receiver-store.js';
 
@@ -34,7 +35,23 @@ export interface AppDeps {
   version: string;
 }
 
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'DB_UNREACHABLE']);
+/**
+ * Database conditions the client can do nothing about but retry later: unreachable or restarting,
+ * refusing writes (read-only, disk or table full, a user without write privileges after a
+ * misconfiguration), or too busy (lock waits, deadlocks that outlived the store's retries).
+ * Answered 503 + Retry-After, never 500: nothing was stored, the agent keeps its checkpoint.
+ */
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'DB_UNREACHABLE',
+  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR',
+  'ER_OPTION_PREVENTS_STATEMENT', 'ER_READ_ONLY_MODE', 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION',
+  'ER_RECORD_FILE_FULL', 'ER_DISK_FULL', 'ER_OUT_OF_RESOURCES', 'ER_OUTOFMEMORY',
+  'ER_TABLEACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR',
+  'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_LOCK_TABLE_FULL', 'ER_QUERY_INTERRUPTED', 'ER_STATEMENT_TIMEOUT',
+]);
+
+/** Seconds a client should wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 function routeOf(req: FastifyRequest): string {
   return req.routeOptions.url ?? 'unmatched';
@@ -63,6 +80,7 @@ function installHandlers(app: FastifyInstance, deps: AppDeps): void {
     if (status >= 500) req.log.error({ route: routeOf(req), err: safeError(err) }, 'request failed');
     else req.log.info({ route: routeOf(req), status, error: body.error }, 'request refused');
     if (status === 429) reply.header('retry-after', '1');
+    if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     if (req.principal?.kind === 'token') {
       await deps.store.access
         .writeAudit({ token_name: req.principal.name, route: `${req.method} ${routeOf(req)}`, parameters: JSON.stringify({ params: req.params, query: req.query }), result_count: 0, status })
@@ -106,6 +124,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   installHandlers(app, deps);
   ingestRoutes(app, deps);
   readRoutes(app, deps);
+  reconcileRoutes(app, deps);
   opsRoutes(app, deps, openapi);
   return app;
 }

@@ -62,7 +62,7 @@ export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContex
       return 0;
     }
     case 'centers list': {
-      for (const c of await access.listCenters(true)) stdout(`${JSON.stringify(c)}\n`);
+      for (const c of await access.listCenters()) stdout(`${JSON.stringify(c)}\n`);
       return 0;
     }
     case 'tokens add': {

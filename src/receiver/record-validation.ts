@@ -1,3 +1,4 @@
+import { CONTENT_HASH_PATTERN, hashDigest } from '../shared/content-hash.js';
 import { familyNameKey, patientKey } from '../shared/patient-key.js';
 import { splitModalities } from '../shared/study-record.js';
 
@@ -26,6 +27,10 @@ export interface StudyVersion {
   accession_no: string | null;
   study_id: string | null;
   referring_physician: string | null;
+  /** The agent's fingerprint (32 lowercase hex), stored as sent; null when absent. */
+  content_hash: string | null;
+  /** hashDigest(content_hash) (60 bits, a BIGINT for the database); null when absent. */
+  digest: bigint | null;
 }
 
 export type Validated = { ok: true; version: StudyVersion } | { ok: false; study_iuid: string | null; reason: string };
@@ -45,13 +50,18 @@ const UID = /^[\x21-\x7e]{1,255}$/;
 const MODALITY = /^[\x20-\x7e]{1,16}$/;
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?$/;
 
+const BLANK = /^\s*$/;
+
 /** Text or null: blank → null, NULs dropped; over-long identifiers are rejected, free text truncated. */
 function text(rec: Record<string, unknown>, field: string, max: number, overLong: 'truncate' | 'reject'): string | null {
   const v = rec[field];
   if (v === null || v === undefined) return null;
   if (typeof v !== 'string' && typeof v !== 'number') throw new RecordError(`${field} must be a string or null`);
-  const s = String(v).replace(/\u0000/g, '');
-  if (s.trim() === '') return null;
+  const raw = typeof v === 'string' ? v : String(v);
+  const s = raw.includes('\u0000') ? raw.replace(/\u0000/g, '') : raw;
+  if (BLANK.test(s)) return null;
+  // UTF-16 length >= code points: the common short value needs no character split.
+  if (s.length <= max) return s;
   const chars = Array.from(s);
   if (chars.length <= max) return s;
   if (overLong === 'reject') throw new RecordError(`${field} is longer than ${max} characters`);
@@ -69,9 +79,31 @@ function integer(rec: Record<string, unknown>, field: string, min: number): numb
   return n;
 }
 
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function validCalendar(y: number, m: number, d: number): boolean {
   if (y < 1000 || y > 9999 || m < 1 || m > 12 || d < 1) return false;
-  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (m === 2 && d === 29) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= MONTH_DAYS[m - 1]!;
+}
+
+/** Names repeat across a centre's batches (one patient, many studies): folding is memoised. */
+const nameKeys = new Map<string, string | null>();
+function nameKeyOf(name: string | null): string | null {
+  if (name === null) return null;
+  let key = nameKeys.get(name);
+  if (key === undefined) {
+    key = familyNameKey(name)?.slice(0, 255) ?? null;
+    if (nameKeys.size >= 50_000) nameKeys.clear();
+    nameKeys.set(name, key);
+  }
+  return key;
+}
+
+function contentHashOf(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'string' || !CONTENT_HASH_PATTERN.test(v)) throw new RecordError('content_hash must be 32 lowercase hex characters');
+  return v;
 }
 
 /** YYYY-MM-DD (or DICOM YYYYMMDD); anything unparseable becomes null: birth dates in PACSes are messy. */
@@ -131,6 +163,8 @@ function build(rec: Record<string, unknown>, seq: number, legacy: boolean): Stud
   const patient_id = text(rec, 'patient_id', 255, 'reject');
   const patient_name = text(rec, 'patient_name', 255, 'truncate');
   const study_modality = text(rec, 'study_modality', 255, 'truncate');
+  // Legacy records never carry one; a v2 record's hash is the agent's, validated for form only.
+  const content_hash = legacy ? null : contentHashOf(rec.content_hash);
   return {
     study_iuid,
     source_seq: seq,
@@ -141,7 +175,7 @@ function build(rec: Record<string, unknown>, seq: number, legacy: boolean): Stud
     patient_key: patientKey(patient_id),
     patient_id_issuer: text(rec, 'patient_id_issuer', 255, 'reject'),
     patient_name,
-    name_key: familyNameKey(patient_name)?.slice(0, 255) ?? null,
+    name_key: nameKeyOf(patient_name),
     patient_birthdate: birthdate(rec.patient_birthdate),
     patient_sex: text(rec, 'patient_sex', 16, 'truncate'),
     study_datetime: studyDatetime(rec.study_datetime, legacy),
@@ -153,6 +187,8 @@ function build(rec: Record<string, unknown>, seq: number, legacy: boolean): Stud
     accession_no: text(rec, 'accession_no', 64, 'reject'),
     study_id: text(rec, 'study_id', 64, 'reject'),
     referring_physician: text(rec, 'referring_physician', 255, 'truncate'),
+    content_hash,
+    digest: content_hash === null ? null : hashDigest(content_hash),
   };
 }
 

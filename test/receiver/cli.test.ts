@@ -55,8 +55,8 @@ describe('indexer-receiver CLI', () => {
   });
 
   it('migrate creates the schema and is idempotent', () => {
-    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 1\n' });
-    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 1\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 2\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 2\n' });
   });
 
   it('centers add prints a generated key last, stored only as a hash', async () => {

@@ -35,11 +35,36 @@ describe('migrations', () => {
   it('creates the tables, then is idempotent', async () => {
     const known = loadMigrations().at(-1)!.version;
     expect(await migrate(pool)).toEqual({ from: 0, to: known });
-    expect(await tables()).toEqual(['centers', 'read_audit', 'read_tokens', 'schema_version', 'studies', 'study_modalities']);
+    expect(await tables()).toEqual(['centers', 'center_counts', 'read_audit', 'read_tokens', 'schema_version', 'studies', 'study_modalities']);
     expect(await migrate(pool)).toEqual({ from: known, to: known });
     const [rows] = await pool.query<RowDataPacket[]>('SELECT version FROM schema_version');
-    expect(rows.map((r) => r.version)).toEqual([known]);
+    expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
     await expect(assertSchemaCurrent(pool)).resolves.toBeUndefined();
+  });
+
+  it('upgrades a version-1 database with data to version 2, counters backfilled; a crashed re-run completes', async () => {
+    const db1 = await createTestDatabase('rx_migrate_up', 'utf8mb4');
+    const p1 = createPool(db1.url, 2);
+    try {
+      const all = loadMigrations();
+      await migrate(p1, all.filter((m) => m.version === 1));
+      await p1.query("INSERT INTO centers (code, key_hash, created_at, last_source_seq) VALUES ('U1', UNHEX(SHA2('k', 256)), UTC_TIMESTAMP(), 9)");
+      await p1.query(
+        `INSERT INTO studies (center_id, study_iuid, source_seq, deleted, sort_at, received_at)
+         SELECT id, CONCAT('1.', n), 1, n = 3, '2020-01-01', UTC_TIMESTAMP() FROM centers
+         JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) x`,
+      );
+      // A crash after the first statements of 002: they are applied again on the re-run.
+      await p1.query(all.find((m) => m.version === 2)!.statements[0]!);
+      expect(await migrate(p1)).toEqual({ from: 1, to: 2 });
+      const [rows] = await p1.query<RowDataPacket[]>('SELECT SUM(live) AS live, MAX(last_source_seq) AS seq FROM center_counts');
+      expect([Number(rows[0]!.live), Number(rows[0]!.seq)]).toEqual([2, 9]);
+      const [cols] = await p1.query<RowDataPacket[]>("SHOW COLUMNS FROM studies WHERE Field IN ('content_hash', 'digest')");
+      expect(cols).toHaveLength(2);
+    } finally {
+      await p1.end();
+      await db1.drop();
+    }
   });
 
   it('uses no triggers, routines or foreign keys (TiDB/Vitess compatible)', async () => {

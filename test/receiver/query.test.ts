@@ -148,7 +148,8 @@ describe('GET /api/v2/studies', () => {
   });
 
   it('400 for a bad cursor, bad dates, from after to, an unknown parameter', async () => {
-    for (const q of ['cursor=garbage', `cursor=${Buffer.from('["x",1]').toString('base64url')}`, 'from=2021-3-1', 'from=2021-03-02&to=2021-03-01', 'patient=1', 'include_deleted=maybe']) {
+    for (const q of ['cursor=garbage', `cursor=${Buffer.from('["x",1]').toString('base64url')}`, 'from=2021-3-1', 'from=2021-03-02&to=2021-03-01', 'patient=1', 'include_deleted=maybe',
+      `study_iuid=${encodeURIComponent('1.2\u00f1')}`, `center=${encodeURIComponent('C\u{1F600}')}`, `modality=${encodeURIComponent('CT\u202e')}`]) {
       const r = await http(rx.base, 'GET', `/api/v2/studies?${q}`, { headers: bearer(token) });
       expect(r.status, q).toBe(400);
       expect(r.json.error).toBe('bad_request');

@@ -26,6 +26,7 @@ export const studyRecordSchema = {
     referring_physician: str,
     source_seq: { type: 'integer' },
     deleted: { type: 'boolean' },
+    content_hash: { type: ['string', 'null'], description: "the agent's contentHash(record): 32 lowercase hex; stored, not recomputed" },
   },
 } as const;
 
@@ -43,18 +44,20 @@ export const errorResponses = {
 } as const;
 
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
+/** Identifiers stored in ASCII columns: anything else could never match, and MySQL refuses to compare it. */
+const ASCII = '^[\\x20-\\x7e]+$';
 
 export const studyQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     patient_id: { type: 'string', minLength: 1, maxLength: 255 },
-    center: { type: 'string', minLength: 1, maxLength: 64 },
-    modality: { type: 'string', minLength: 1, maxLength: 16 },
+    center: { type: 'string', minLength: 1, maxLength: 64, pattern: ASCII },
+    modality: { type: 'string', minLength: 1, maxLength: 16, pattern: ASCII },
     from: { type: 'string', pattern: DATE, description: 'YYYY-MM-DD, inclusive' },
     to: { type: 'string', pattern: DATE, description: 'YYYY-MM-DD, inclusive' },
     accession_no: { type: 'string', minLength: 1, maxLength: 64 },
-    study_iuid: { type: 'string', minLength: 1, maxLength: 255 },
+    study_iuid: { type: 'string', minLength: 1, maxLength: 255, pattern: ASCII },
     name: { type: 'string', minLength: 1, maxLength: 255, description: 'family-name prefix, case/accent-insensitive' },
     description: { type: 'string', minLength: 1, maxLength: 255, description: 'contains, case-insensitive' },
     include_deleted: { type: 'boolean', default: false },

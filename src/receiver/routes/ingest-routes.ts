@@ -58,9 +58,8 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (r.ok) valid.push(r.version);
       else rejected.push({ index, study_iuid: r.study_iuid, reason: r.reason });
     });
+    // The upsert also records the centre's contact and highest source_seq, in the same transaction.
     const outcome = await store.upsert(centerId, valid);
-    const highest = valid.reduce<number | null>((max, v) => (max === null || v.source_seq > max ? v.source_seq : max), null);
-    await store.access.touchCenter(centerId, highest);
     metrics.countIngest(center, 'stored', outcome.stored);
     metrics.countIngest(center, 'unchanged', outcome.unchanged);
     metrics.countIngest(center, 'stale', outcome.stale);
@@ -91,7 +90,6 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
       throw badRequest(r.reason);
     }
     const outcome = await store.upsert(centerId, [r.version]);
-    await store.access.touchCenter(centerId, null);
     metrics.countIngest(String(center), 'stored', outcome.stored);
     metrics.countIngest(String(center), 'unchanged', outcome.unchanged);
     metrics.countIngest(String(center), 'stale', outcome.stale);

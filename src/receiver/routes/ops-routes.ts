@@ -19,7 +19,7 @@ export function opsRoutes(app: FastifyInstance, deps: AppDeps, openapi: OpenApiC
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus text exposition' } }, async (_req, reply) => {
-    const centers = await deps.store.access.listCenters(false);
+    const centers = await deps.store.access.listCenters();
     return reply.type('text/plain; version=0.0.4').send(deps.metrics.render(centers));
   });
 

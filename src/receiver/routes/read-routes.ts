@@ -111,7 +111,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     onRequest,
     schema: { summary: 'Centres with live study counts and last contact', security, response: { 200: centersSchema, ...errorResponses } },
   }, async (req) => {
-    const items = await store.access.listCenters(true);
+    const items = await store.access.listCenters();
     return audited(req, items.length, { items });
   });
 

@@ -105,20 +105,15 @@ export class AccessStore {
     return rows[0] ? Number(rows[0].id) : null;
   }
 
-  async touchCenter(centerId: number, highestSeq: number | null): Promise<void> {
-    await this.pool.query(
-      `UPDATE centers SET last_seen = UTC_TIMESTAMP(3),
-         last_source_seq = IF(? IS NULL, last_source_seq, GREATEST(COALESCE(last_source_seq, ?), ?))
-       WHERE id = ?`,
-      [highestSeq, highestSeq, highestSeq, centerId],
-    );
-  }
-
-  /** Without counts (`withCounts` false) it is cheap enough for every metrics scrape. */
-  async listCenters(withCounts = true): Promise<CenterSummary[]> {
-    const studies = withCounts ? '(SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0)' : '0';
+  /**
+   * Live counts, last contact and highest source_seq come from center_counts, which ingest
+   * maintains in its own transaction: a few rows per centre, never a count over the studies.
+   */
+  async listCenters(): Promise<CenterSummary[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(
-      `SELECT c.code, c.name, c.last_seen, c.last_source_seq, ${studies} AS studies FROM centers c ORDER BY c.code`,
+      `SELECT c.code, c.name, MAX(k.last_seen) AS last_seen, MAX(k.last_source_seq) AS last_source_seq,
+         CAST(COALESCE(SUM(k.live), 0) AS SIGNED) AS studies
+       FROM centers c LEFT JOIN center_counts k ON k.center_id = c.id GROUP BY c.id, c.code, c.name ORDER BY c.code`,
     );
     return rows.map((r) => ({
       code: String(r.code),

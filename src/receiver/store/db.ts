@@ -6,7 +6,7 @@ export type Pool = mysql.Pool;
 /** A mysql2 pool for a mysql://user:pass@host:port/db URL; dates come back as strings (no time-zone games). */
 export function createPool(url: string, connectionLimit = 10): Pool {
   const u = new URL(url);
-  return mysql.createPool({
+  const pool = mysql.createPool({
     host: u.hostname,
     port: Number(u.port || 3306),
     user: decodeURIComponent(u.username || 'root'),
@@ -19,6 +19,17 @@ export function createPool(url: string, connectionLimit = 10): Pool {
     enableKeepAlive: true,
     timezone: 'Z',
   });
+  // READ COMMITTED for every statement of the receiver: ingest relies on the conditional upsert
+  // (no gap or next-key locks on its reads), queries want the latest committed rows. Set once per
+  // connection: it is queued before any statement the connection is handed out for.
+  // The event hands out the callback-style connection; an error here surfaces on the next query.
+  pool.on('connection', (conn) => {
+    (conn as unknown as { query(sql: string, cb: (err: unknown) => void): void }).query(
+      'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+      () => undefined,
+    );
+  });
+  return pool;
 }
 
 /** Fails with DB_UNREACHABLE (no credentials or data in the message) when the server does not answer. */

@@ -74,6 +74,17 @@ function tooNew(current: number, known: number): DatabaseError {
   });
 }
 
+/** ER_DUP_FIELDNAME, ER_DUP_KEYNAME: the column or index a re-run adds is there already. */
+const ALREADY_APPLIED = new Set(['ER_DUP_FIELDNAME', 'ER_DUP_KEYNAME']);
+
+async function applyStatement(pool: Pool, statement: string): Promise<void> {
+  try {
+    await pool.query(statement);
+  } catch (err) {
+    if (!ALREADY_APPLIED.has((err as { code?: string }).code ?? '')) throw err;
+  }
+}
+
 /**
  * Applies the pending migrations in order, recording each in schema_version. Idempotent; refuses a
  * database whose schema is newer than the newest migration shipped with this code.
@@ -84,8 +95,10 @@ export async function migrate(pool: Pool, migrations = loadMigrations()): Promis
   const from = await currentSchemaVersion(pool);
   if (from > known) throw tooNew(from, known);
   for (const m of migrations.filter((x) => x.version > from)) {
-    // MySQL DDL commits implicitly; every statement is IF NOT EXISTS so a re-run after a crash completes.
-    for (const statement of m.statements) await pool.query(statement);
+    // MySQL DDL commits implicitly: a re-run after a crash repeats the statements already applied,
+    // which are either IF NOT EXISTS or fail with "already exists" (taken as done; MySQL has no
+    // ADD COLUMN IF NOT EXISTS).
+    for (const statement of m.statements) await applyStatement(pool, statement);
     await pool.query('INSERT IGNORE INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
   }
   return { from, to: Math.max(from, known) };

@@ -85,7 +85,8 @@ function whereOf(f: StudyFilters, after: Keyset | null, k: { sortAt: string; id:
   if (f.studyIuid !== undefined) add('s.study_iuid = ?', f.studyIuid);
   if (f.namePrefix !== undefined) add("s.name_key LIKE ? ESCAPE '!'", `${escapeLike(f.namePrefix)}%`);
   if (f.description !== undefined) add("s.study_description LIKE ? ESCAPE '!'", `%${escapeLike(f.description)}%`);
-  if (f.from !== undefined || f.to !== undefined) add('s.study_datetime IS NOT NULL');
+  // Undated studies have exactly this sort key; testing it (not study_datetime) keeps index-only plans.
+  if (f.from !== undefined || f.to !== undefined) add(`${k.sortAt} <> '1000-01-01 00:00:00'`);
   if (f.from !== undefined) add(`${k.sortAt} >= ?`, `${f.from} 00:00:00`);
   if (f.to !== undefined) add(`${k.sortAt} < DATE_ADD(?, INTERVAL 1 DAY)`, f.to);
   if (!f.includeDeleted) add('s.deleted = 0');
@@ -93,17 +94,39 @@ function whereOf(f: StudyFilters, after: Keyset | null, k: { sortAt: string; id:
   return { sql, args };
 }
 
-/** One page of studies, newest first (undated last), keyset-paged by (sort_at, id). */
-export async function searchStudies(pool: Pool, f: StudyFilters, limit: number, after: Keyset | null): Promise<StudyPage> {
+/**
+ * A name prefix with nothing more selective (dates aside): left alone, the optimizer walks the date
+ * index in order and filters by name, quick for a common prefix but a whole-table read for a rare
+ * or absent one. Instead the page's ids are picked from the name index alone (name_key, deleted,
+ * sort_at, id: no row is read to filter or sort), and only those rows are fetched.
+ */
+function nameOnly(f: StudyFilters): boolean {
+  const other = f.patientKey ?? f.accessionNo ?? f.studyIuid ?? f.modality ?? f.center ?? f.description;
+  return f.namePrefix !== undefined && other === undefined;
+}
+
+/** The SQL of one page (exported so the benchmark can EXPLAIN exactly what is run). */
+export function searchSql(f: StudyFilters, limit: number, after: Keyset | null): { sql: string; args: unknown[] } {
   const byModality = f.modality !== undefined;
   const k = byModality ? { sortAt: 'm.sort_at', id: 'm.study_id' } : { sortAt: 's.sort_at', id: 's.id' };
   const join = byModality ? 'JOIN study_modalities m ON m.study_id = s.id AND m.modality = ?' : '';
   const where = whereOf(f, after, k);
-  const sql =
-    `SELECT ${SELECT_COLUMNS} FROM studies s JOIN centers c ON c.id = s.center_id ${join}` +
-    (where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : '') +
-    ` ORDER BY ${k.sortAt} DESC, ${k.id} DESC LIMIT ?`;
-  const args = [...(byModality ? [f.modality] : []), ...where.args, limit + 1];
+  const cond = where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : '';
+  const order = ` ORDER BY ${k.sortAt} DESC, ${k.id} DESC`;
+  if (nameOnly(f)) {
+    const ids = `SELECT s.id FROM studies s FORCE INDEX (studies_name)${cond}${order} LIMIT ?`;
+    return {
+      sql: `SELECT ${SELECT_COLUMNS} FROM (${ids}) p JOIN studies s ON s.id = p.id JOIN centers c ON c.id = s.center_id${order}`,
+      args: [...where.args, limit + 1],
+    };
+  }
+  const sql = `SELECT ${SELECT_COLUMNS} FROM studies s JOIN centers c ON c.id = s.center_id ${join}${cond}${order} LIMIT ?`;
+  return { sql, args: [...(byModality ? [f.modality] : []), ...where.args, limit + 1] };
+}
+
+/** One page of studies, newest first (undated last), keyset-paged by (sort_at, id). */
+export async function searchStudies(pool: Pool, f: StudyFilters, limit: number, after: Keyset | null): Promise<StudyPage> {
+  const { sql, args } = searchSql(f, limit, after);
   const [rows] = await pool.query<RowDataPacket[]>(sql, args);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -116,8 +139,9 @@ export async function searchStudies(pool: Pool, f: StudyFilters, limit: number, 
 /** Live study counts grouped by centre, modality or study month (null: undated). */
 export async function studyStats(pool: Pool, group: StatsGroup): Promise<{ key: string | null; studies: number }[]> {
   const sql: Record<StatsGroup, string> = {
-    center: `SELECT c.code AS k, COUNT(*) AS n FROM studies s JOIN centers c ON c.id = s.center_id
-             WHERE s.deleted = 0 GROUP BY c.code ORDER BY c.code`,
+    // The maintained per-centre counters (exact, see study-store): a few rows, not a table scan.
+    center: `SELECT c.code AS k, SUM(k.live) AS n FROM center_counts k JOIN centers c ON c.id = k.center_id
+             GROUP BY c.code HAVING n > 0 ORDER BY c.code`,
     modality: `SELECT m.modality AS k, COUNT(*) AS n FROM study_modalities m JOIN studies s ON s.id = m.study_id
                WHERE s.deleted = 0 GROUP BY m.modality ORDER BY m.modality`,
     month: `SELECT DATE_FORMAT(s.study_datetime, '%Y-%m') AS k, COUNT(*) AS n FROM studies s

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { StudyVersion } from '../record-validation.js';
 import type { Pool } from './db.js';
@@ -12,29 +13,45 @@ export interface UpsertOutcome {
 export const UNDATED_SORT_AT = '1000-01-01 00:00:00';
 
 const COLUMNS = [
-  'center_id', 'study_iuid', 'deleted', 'study_pk', 'patient_pk', 'patient_id', 'patient_key', 'patient_id_issuer',
-  'patient_name', 'name_key', 'patient_birthdate', 'patient_sex', 'study_datetime', 'sort_at', 'study_description',
-  'study_modality', 'modalities', 'study_series', 'study_instances', 'accession_no', 'study_id', 'referring_physician',
-  'received_at', 'source_seq',
+  'center_id', 'study_iuid', 'write_id', 'prev_deleted', 'deleted', 'study_pk', 'patient_pk', 'patient_id', 'patient_key',
+  'patient_id_issuer', 'patient_name', 'name_key', 'patient_birthdate', 'patient_sex', 'study_datetime', 'sort_at',
+  'study_description', 'study_modality', 'modalities', 'study_series', 'study_instances', 'accession_no', 'study_id',
+  'referring_physician', 'content_hash', 'digest', 'received_at', 'source_seq',
 ] as const;
 
-// Every column takes the new value only when the incoming version is newer; source_seq is assigned
-// last because MySQL evaluates the assignments left to right and later ones see the updated value.
+const won = 'VALUES(source_seq) > source_seq';
+
+// Every column takes the new value only when the incoming version is newer. MySQL evaluates the
+// assignments left to right, later ones seeing the values already assigned: prev_deleted copies
+// `deleted` before it changes, and source_seq, on which every condition depends, is assigned last.
 const UPSERT_SQL =
   `INSERT INTO studies (${COLUMNS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ` +
   COLUMNS.filter((c) => c !== 'center_id' && c !== 'study_iuid')
-    .map((c) => `${c} = IF(VALUES(source_seq) > source_seq, VALUES(${c}), ${c})`)
+    .map((c) => (c === 'prev_deleted' ? `prev_deleted = IF(${won}, deleted, prev_deleted)` : `${c} = IF(${won}, VALUES(${c}), ${c})`))
     .join(', ');
+
+const COUNTER_SQL =
+  `INSERT INTO center_counts (center_id, slot, live, last_seen, last_source_seq) VALUES (?, ?, ?, UTC_TIMESTAMP(3), ?)
+   ON DUPLICATE KEY UPDATE live = live + VALUES(live), last_seen = VALUES(last_seen),
+     last_source_seq = GREATEST(COALESCE(last_source_seq, VALUES(last_source_seq)), COALESCE(VALUES(last_source_seq), last_source_seq))`;
+
+/** Counter rows per centre: concurrent batches of one centre mostly update different rows. */
+const COUNTER_SLOTS = 4;
 
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 const MAX_ATTEMPTS = 6;
 
-function rowOf(centerId: number, v: StudyVersion, now: Date): unknown[] {
+function utcNow(): string {
+  return new Date().toISOString().slice(0, 23).replace('T', ' ');
+}
+
+function rowOf(centerId: number, writeId: bigint, v: StudyVersion, now: string): unknown[] {
   return [
-    centerId, v.study_iuid, v.deleted ? 1 : 0, v.study_pk, v.patient_pk, v.patient_id, v.patient_key, v.patient_id_issuer,
-    v.patient_name, v.name_key, v.patient_birthdate, v.patient_sex, v.study_datetime, v.study_datetime ?? UNDATED_SORT_AT,
-    v.study_description, v.study_modality, v.modalities.join('\\') || null, v.study_series, v.study_instances,
-    v.accession_no, v.study_id, v.referring_physician, now, v.source_seq,
+    centerId, v.study_iuid, writeId, null, v.deleted ? 1 : 0, v.study_pk, v.patient_pk, v.patient_id, v.patient_key,
+    v.patient_id_issuer, v.patient_name, v.name_key, v.patient_birthdate, v.patient_sex, v.study_datetime,
+    v.study_datetime ?? UNDATED_SORT_AT, v.study_description, v.study_modality, v.modalities.join('\\') || null,
+    v.study_series, v.study_instances, v.accession_no, v.study_id, v.referring_physician, v.content_hash, v.digest,
+    now, v.source_seq,
   ];
 }
 
@@ -54,52 +71,61 @@ function dedupe(versions: StudyVersion[], outcome: UpsertOutcome): StudyVersion[
   return [...best.values()].sort((a, b) => (a.study_iuid < b.study_iuid ? -1 : a.study_iuid > b.study_iuid ? 1 : 0));
 }
 
-// FORCE INDEX: on a young table the optimizer may prefer a scan of the primary key, and a locking
-// read that scans locks (and waits for) other centres' uncommitted rows, deadlocking concurrent batches.
-async function seqsOf(conn: PoolConnection, centerId: number, iuids: string[]): Promise<Map<string, { id: number; seq: number }>> {
-  const [rows] = await conn.query<RowDataPacket[]>(
-    'SELECT id, study_iuid, source_seq FROM studies FORCE INDEX (studies_identity) WHERE center_id = ? AND study_iuid IN (?) FOR UPDATE',
-    [centerId, iuids],
-  );
-  return new Map(rows.map((r) => [String(r.study_iuid), { id: Number(r.id), seq: Number(r.source_seq) }]));
+interface Written {
+  id: number;
+  v: StudyVersion;
+  /** The row existed before this transaction (it may have modality rows to replace). */
+  existed: boolean;
 }
 
-async function replaceModalities(conn: PoolConnection, won: { id: number; v: StudyVersion }[]): Promise<void> {
-  if (won.length === 0) return;
-  await conn.query('DELETE FROM study_modalities WHERE study_id IN (?)', [won.map((w) => w.id)]);
-  const rows = won.flatMap((w) => w.v.modalities.map((m) => [w.id, m, w.v.study_datetime ?? UNDATED_SORT_AT]));
+/**
+ * After the upsert this transaction holds a lock on every row of the batch, so this plain read is
+ * exact: a row carrying our write_id is one we changed; otherwise its version decides unchanged or
+ * stale. FORCE INDEX: a young table's statistics may otherwise pick a scan.
+ */
+async function classify(conn: PoolConnection, centerId: number, writeId: bigint, batch: StudyVersion[], outcome: UpsertOutcome) {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `SELECT id, study_iuid, source_seq, write_id = ? AS ours, prev_deleted FROM studies FORCE INDEX (studies_identity)
+     WHERE center_id = ? AND study_iuid IN (?)`,
+    [writeId, centerId, batch.map((v) => v.study_iuid)],
+  );
+  const byIuid = new Map(rows.map((r) => [String(r.study_iuid), r]));
+  const written: Written[] = [];
+  let liveDelta = 0;
+  for (const v of batch) {
+    const r = byIuid.get(v.study_iuid);
+    if (r && Number(r.ours) === 1) {
+      const existed = r.prev_deleted !== null;
+      written.push({ id: Number(r.id), v, existed });
+      liveDelta += (v.deleted ? 0 : 1) - (existed && Number(r.prev_deleted) === 0 ? 1 : 0);
+    } else if (r && Number(r.source_seq) === v.source_seq) outcome.unchanged += 1;
+    else outcome.stale += 1;
+  }
+  outcome.stored = written.length;
+  return { written, liveDelta };
+}
+
+/** Modality rows of the rows this transaction changed; only rows that existed can have old ones. */
+async function replaceModalities(conn: PoolConnection, written: Written[]): Promise<void> {
+  const existing = written.filter((w) => w.existed).map((w) => w.id);
+  if (existing.length > 0) await conn.query('DELETE FROM study_modalities WHERE study_id IN (?)', [existing]);
+  const rows = written.flatMap((w) => w.v.modalities.map((m) => [w.id, m, w.v.study_datetime ?? UNDATED_SORT_AT]));
   if (rows.length > 0) await conn.query('INSERT INTO study_modalities (study_id, modality, sort_at) VALUES ?', [rows]);
 }
 
-/** One transaction: lock the batch's existing rows, write the newer versions, rewrite their modalities. */
-async function upsertOnce(conn: PoolConnection, centerId: number, batch: StudyVersion[]): Promise<UpsertOutcome> {
+/** One transaction: conditional upsert stamped with a write id, classify, modalities, counters. */
+async function upsertOnce(conn: PoolConnection, centerId: number, batch: StudyVersion[], highestSeq: number | null): Promise<UpsertOutcome> {
   const outcome: UpsertOutcome = { stored: 0, unchanged: 0, stale: 0 };
-  const iuids = batch.map((v) => v.study_iuid);
-  await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  // 63 random bits (a BigInt: formatted as an exact integer literal); a collision would also need
+  // the same study to carry that earlier stamp.
+  const writeId = randomBytes(8).readBigUInt64BE() >> 1n;
+  const now = utcNow();
   await conn.beginTransaction();
   try {
-    const before = await seqsOf(conn, centerId, iuids);
-    const candidates = batch.filter((v) => {
-      const prior = before.get(v.study_iuid);
-      if (!prior || v.source_seq > prior.seq) return true;
-      if (v.source_seq === prior.seq) outcome.unchanged += 1;
-      else outcome.stale += 1;
-      return false;
-    });
-    const now = new Date();
-    if (candidates.length > 0) {
-      await conn.query(UPSERT_SQL, [candidates.map((v) => rowOf(centerId, v, now))]);
-      // A concurrent insert of a new study may have won: only rows now holding our version count.
-      const after = await seqsOf(conn, centerId, candidates.map((v) => v.study_iuid));
-      const won: { id: number; v: StudyVersion }[] = [];
-      for (const v of candidates) {
-        const row = after.get(v.study_iuid);
-        if (row && row.seq === v.source_seq) won.push({ id: row.id, v });
-        else outcome.stale += 1;
-      }
-      await replaceModalities(conn, won);
-      outcome.stored = won.length;
-    }
+    await conn.query(UPSERT_SQL, [batch.map((v) => rowOf(centerId, writeId, v, now))]);
+    const { written, liveDelta } = await classify(conn, centerId, writeId, batch, outcome);
+    await replaceModalities(conn, written);
+    await conn.query(COUNTER_SQL, [centerId, Math.floor(Math.random() * COUNTER_SLOTS), liveDelta, highestSeq]);
     await conn.commit();
     return outcome;
   } catch (err) {
@@ -108,16 +134,27 @@ async function upsertOnce(conn: PoolConnection, centerId: number, batch: StudyVe
   }
 }
 
+/** Records contact from a centre that sent nothing storable (empty or fully rejected batch). */
+export async function touchCenter(pool: Pool, centerId: number): Promise<void> {
+  await pool.query(COUNTER_SQL, [centerId, Math.floor(Math.random() * COUNTER_SLOTS), 0, null]);
+}
+
 /** Stores a centre's study versions idempotently, ordered by source_seq; safe under concurrency. */
 export async function upsertStudies(pool: Pool, centerId: number, versions: StudyVersion[]): Promise<UpsertOutcome> {
   const base: UpsertOutcome = { stored: 0, unchanged: 0, stale: 0 };
   const batch = dedupe(versions, base);
-  if (batch.length === 0) return base;
+  if (batch.length === 0) {
+    await touchCenter(pool, centerId);
+    return base;
+  }
+  // Legacy versions are negative (arrival time − 2^52): they are not agent positions, not recorded.
+  const top = batch.reduce((max, v) => Math.max(max, v.source_seq), -1);
+  const highestSeq = top >= 0 ? top : null;
   const conn = await pool.getConnection();
   try {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const r = await upsertOnce(conn, centerId, batch);
+        const r = await upsertOnce(conn, centerId, batch, highestSeq);
         return { stored: r.stored, unchanged: base.unchanged + r.unchanged, stale: base.stale + r.stale };
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
@@ -125,6 +162,26 @@ export async function upsertStudies(pool: Pool, centerId: number, versions: Stud
         await new Promise((resolve) => setTimeout(resolve, 5 * attempt * Math.random()));
       }
     }
+  } finally {
+    conn.release();
+  }
+}
+
+/** Recomputes the centre counters from the studies (after a bulk load that bypassed ingest). */
+export async function rebuildCenterCounts(pool: Pool): Promise<void> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    await conn.query('DELETE FROM center_counts');
+    await conn.query(
+      `INSERT INTO center_counts (center_id, slot, live, last_seen, last_source_seq)
+       SELECT c.id, 0, (SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0), c.last_seen, c.last_source_seq
+       FROM centers c`,
+    );
+    await conn.commit();
+  } catch (err) {
+    await conn.rollback().catch(() => undefined);
+    throw err;
   } finally {
     conn.release();
   }
