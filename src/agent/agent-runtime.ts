@@ -6,6 +6,7 @@ import { createLegacyClient } from './delivery/legacy-client.js';
 import { createReceiverClient } from './delivery/receiver-client.js';
 import { captureBlockers } from './pacs/capture-presence.js';
 import { openPacsPool } from './pacs/pacs-db.js';
+import { guardDatabaseErrors } from './pacs/database-error-guard.js';
 import { acquireRunLock } from './pacs/run-lock.js';
 import { OrthancClient } from './orthanc/orthanc-client.js';
 import { acquireStateLock } from './orthanc/state-lock.js';
@@ -18,6 +19,8 @@ import type { PassDeps } from './pipeline/run-pass.js';
 export interface Runtime {
   source: StudySource;
   delivery: Delivery;
+  /** The pass's signal: the command's stop signal, also aborted when the pass lock is lost. */
+  signal?: AbortSignal;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export async function openSource(config: AgentConfig): Promise<StudySource> {
 }
 
 /** One pass per source at a time: a database lock for dcm4chee, a lock beside the state file for Orthanc. */
-function acquirePassLock(config: AgentConfig): Promise<{ release(): Promise<void> }> {
+function acquirePassLock(config: AgentConfig): Promise<{ lost?: AbortSignal; release(): Promise<void> }> {
   return config.source === 'orthanc' ? acquireStateLock(config.orthanc.state_file) : acquireRunLock(config.database);
 }
 
@@ -72,10 +75,13 @@ export async function openRuntime(ctx: CommandContext): Promise<Runtime> {
   let source: StudySource | undefined;
   try {
     source = await openSource(ctx.config);
+    // Driver errors mid-pass (server restarted, connection killed) become exit 3, not "unexpected".
+    if (ctx.config.source !== 'orthanc') source = guardDatabaseErrors(source, ctx.config.database);
     const delivery = createDelivery(ctx);
     return {
       source,
       delivery,
+      signal: lock.lost ? AbortSignal.any([ctx.signal, lock.lost]) : ctx.signal,
       async close() {
         await delivery.close().catch(() => undefined);
         await source!.close().catch(() => undefined);
@@ -90,5 +96,5 @@ export async function openRuntime(ctx: CommandContext): Promise<Runtime> {
 }
 
 export function passDeps(ctx: CommandContext, runtime: Runtime): PassDeps {
-  return { source: runtime.source, delivery: runtime.delivery, log: ctx.log, signal: ctx.signal, readChunk: ctx.config.read_chunk };
+  return { source: runtime.source, delivery: runtime.delivery, log: ctx.log, signal: runtime.signal ?? ctx.signal, readChunk: ctx.config.read_chunk };
 }

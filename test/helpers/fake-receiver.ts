@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { hashDigest } from '../../src/shared/content-hash.js';
 import type { StudyRecord } from '../../src/shared/study-record.js';
 
 /**
@@ -21,7 +22,7 @@ export interface FakeReceiverOptions {
 export class FakeReceiver {
   readonly records = new Map<string, StudyRecord>();
   readonly legacy = new Map<string, Record<string, unknown>>();
-  readonly counts = { requests: 0, batches: 0, stored: 0, unchanged: 0, stale: 0, rejected: 0, legacyPosts: 0, maxInFlight: 0 };
+  readonly counts = { requests: 0, batches: 0, stored: 0, unchanged: 0, stale: 0, rejected: 0, legacyPosts: 0, maxInFlight: 0, reconcileRequests: 0 };
   /** Sizes of the v2 batches received, in order. */
   readonly batchSizes: number[] = [];
   /** Answer 413 to batches with more records than this. */
@@ -32,6 +33,8 @@ export class FakeReceiver {
   /** Added before every answer, to make a pass slow enough to be killed mid-way. */
   delayMs = 0;
   private readonly faults: Fault[] = [];
+  /** Faults for the next POSTs only (taken before `inject`'s), e.g. to fail a repair after its reads. */
+  readonly postFaults: Fault[] = [];
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private port = 0;
@@ -89,7 +92,7 @@ export class FakeReceiver {
     res.on('close', () => (this.inFlight -= 1));
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const fault = this.faults.shift();
+    const fault = (req.method === 'POST' ? this.postFaults.shift() : undefined) ?? this.faults.shift();
     if (fault?.kind === 'hang') return; // never answers; the client must time out
     if (fault?.kind === 'reset') {
       req.socket.destroy();
@@ -106,6 +109,8 @@ export class FakeReceiver {
     const v2 = /^\/api\/v2\/centers\/([^/]+)\/studies$/.exec(req.url ?? '');
     if (req.method === 'POST' && v2) return this.handleBatch(req, res, decodeURIComponent(v2[1]!), body);
     if (req.method === 'POST' && req.url === '/api/v1/register') return this.handleLegacy(req, res, body);
+    const reconcile = /^\/api\/v2\/centers\/([^/]+)\/reconcile\/(days|studies)(?:\?(.*))?$/.exec(req.url ?? '');
+    if (req.method === 'GET' && reconcile) return this.handleReconcile(req, res, decodeURIComponent(reconcile[1]!), reconcile[2]!, reconcile[3] ?? '');
     send(res, 404, { error: 'not found' });
   }
 
@@ -148,6 +153,42 @@ export class FakeReceiver {
     this.counts.stale += answer.stale;
     this.counts.rejected += answer.rejected.length;
     send(res, 200, answer);
+  }
+
+  /** Whether the bearer key may act for `center`; answers 401/403 itself when not. */
+  private authorize(req: IncomingMessage, res: ServerResponse, center: string): boolean {
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const owner = this.keyCenter(auth?.[1]);
+    if (!owner) send(res, 401, { error: 'unknown key' });
+    else if (owner !== center) send(res, 403, { error: 'key of another centre' });
+    return owner === center;
+  }
+
+  /**
+   * The reconcile endpoints (same spec as the receiver): per-day count and BIT_XOR of
+   * hashDigest(content_hash) over live studies; a day's studies, tombstones included.
+   */
+  private handleReconcile(req: IncomingMessage, res: ServerResponse, center: string, what: string, query: string): void {
+    if (!this.authorize(req, res, center)) return;
+    this.counts.reconcileRequests += 1;
+    const dayOf = (r: StudyRecord) => (r.study_datetime ? r.study_datetime.slice(0, 10) : 'undated');
+    const held = [...this.forCenter(center).values()];
+    if (what === 'days') {
+      const days = new Map<string, { count: number; digest: bigint }>();
+      for (const r of held) {
+        if (r.deleted) continue;
+        const d = days.get(dayOf(r)) ?? { count: 0, digest: 0n };
+        d.count += 1;
+        if (r.content_hash) d.digest ^= hashDigest(r.content_hash);
+        days.set(dayOf(r), d);
+      }
+      return send(res, 200, { items: [...days].map(([day, d]) => ({ day, count: d.count, digest: d.digest.toString() })) });
+    }
+    const day = new URLSearchParams(query).get('day') ?? '';
+    if (!/^(\d{4}-\d{2}-\d{2}|undated)$/.test(day)) return send(res, 400, { error: 'bad day' });
+    const items = held.filter((r) => dayOf(r) === day)
+      .map((r) => ({ study_iuid: r.study_iuid, source_seq: r.source_seq, content_hash: r.content_hash ?? null, deleted: r.deleted }));
+    send(res, 200, { items });
   }
 
   private handleLegacy(req: IncomingMessage, res: ServerResponse, body: Buffer): void {

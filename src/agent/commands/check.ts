@@ -5,10 +5,10 @@ import type { Command, CommandContext } from '../command-context.js';
 import { probeReceiver } from '../delivery/receiver-client.js';
 import { grantStatements, quoteAccount } from '../pacs/capture-errors.js';
 import { captureProblems, inspectCapture, type CaptureStatus } from '../pacs/capture-objects.js';
-import { queueBacklog } from '../pacs/change-queue.js';
+import { queueBacklog, queueCounter } from '../pacs/change-queue.js';
 import { describeTarget, openPacsConnection, type PacsConnection } from '../pacs/pacs-db.js';
 import { canSeeTriggers, currentAccount, probePrivileges } from '../pacs/privilege-probe.js';
-import { readState, STATE } from '../pacs/state-store.js';
+import { readState, readStateWrittenAt, STATE } from '../pacs/state-store.js';
 
 interface CheckLine {
   ok: boolean;
@@ -45,9 +45,32 @@ async function databaseChecks(ctx: CommandContext, conn: PacsConnection): Promis
     : { ok: false, exit: 3, text: `${account.user} lacks ${gaps.map((g) => g.what).join('; ')}; a DBA can run:\n        ${grantStatements(quoteAccount(account.user), db.name, 'run').join('\n        ')}` });
   const backlog = await queueBacklog(conn);
   lines.push({ ok: true, text: `queue backlog: ${backlog} change${backlog === 1 ? '' : 's'} waiting` });
+  const reset = await queueResetCheck(conn);
+  if (reset) lines.push(reset);
   const done = (await readState(conn, STATE.initialDone)) === '1';
   lines.push(done ? { ok: true, text: 'initial load done' } : { ok: true, warn: true, text: 'initial load not done yet: run `indexer initial`' });
   return lines;
+}
+
+/**
+ * A queue truncated (or dropped and recreated) by hand restarts its counter below what the agent
+ * acknowledged: the changes it held are gone. Reported until a reconcile ran after the last
+ * acknowledgement above the counter (later acknowledgements, below it, do not move that time).
+ */
+async function queueResetCheck(conn: PacsConnection): Promise<CheckLine | null> {
+  const acked = Number(await readState(conn, STATE.lastAckSeq)) || 0;
+  const counter = await queueCounter(conn);
+  if (counter === null || acked === 0 || counter > acked) return null;
+  const ackedAt = await readStateWrittenAt(conn, STATE.lastAckSeq);
+  let reconciled = false;
+  try {
+    const last = JSON.parse((await readState(conn, 'reconcile.last')) ?? 'null') as { ok?: boolean; dry_run?: boolean; finished_at?: string } | null;
+    reconciled = Boolean(last?.ok && !last.dry_run && last.finished_at && ackedAt !== null && Date.parse(last.finished_at) / 1000 >= ackedAt);
+  } catch {
+    reconciled = false;
+  }
+  if (reconciled) return null;
+  return { ok: false, exit: 3, text: `change queue study_service was truncated or recreated (its counter is at ${counter}, the agent had acknowledged up to ${acked}): changes queued then are lost; run \`indexer reconcile\`` };
 }
 
 async function receiverCheck(ctx: CommandContext): Promise<CheckLine> {

@@ -1,6 +1,14 @@
-import { IndexerError } from '../../shared/errors.js';
 import type { Command } from '../command-context.js';
+import { runReconcile } from '../reconcile/reconcile-command.js';
+import { openReconcileSession } from '../reconcile/reconcile-session.js';
 
-export const run: Command = async () => {
-  throw new IndexerError('INVALID_INPUT', '`indexer reconcile` is not implemented yet');
+/** `indexer reconcile [--dry-run]`: compare with the receiver day by day and repair drift (docs/reconcile.md). */
+export const run: Command = async (ctx) => {
+  const dryRun = ctx.flags['dry-run'] === true;
+  const session = await openReconcileSession(ctx, dryRun);
+  try {
+    await runReconcile(ctx, session, dryRun);
+  } finally {
+    await session.close();
+  }
 };

@@ -16,6 +16,7 @@ export const run: Command = async (ctx) => {
       last_run: s.last_run,
       last_error: s.last_error,
       dead_letters: s.dead_letters,
+      last_reconcile: s.last_reconcile ?? null,
       initial: s.initial,
     };
     ctx.stdout(`${JSON.stringify(out, null, 2)}\n`);

@@ -68,3 +68,17 @@ export async function pruneQueueThrough(db: Queryable, maxSeq: number, chunk = 1
     after = seqs[seqs.length - 1]!;
   }
 }
+
+/**
+ * The queue's next AUTO_INCREMENT value (null when the server does not say), to notice a queue
+ * truncated or recreated by hand: its counter then starts again below positions the agent already
+ * acknowledged. MySQL 8 caches this figure unless told not to.
+ */
+export async function queueCounter(db: Queryable): Promise<number | null> {
+  await db.query('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT AUTO_INCREMENT AS next_seq FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'study_service'`,
+  );
+  const v = rows[0]?.next_seq;
+  return v === null || v === undefined ? null : Number(v);
+}

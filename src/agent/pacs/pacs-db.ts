@@ -53,6 +53,8 @@ export function toDatabaseError(err: unknown, db: AgentConfig['database']): Data
     case 'ENOTFOUND':
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
+    case 'ECONNRESET':
+    case 'EPIPE':
     case 'PROTOCOL_CONNECTION_LOST':
       return new DatabaseError('DB_UNREACHABLE', `cannot reach PACS database ${target} (${e.code})`, {
         cause: err,

@@ -1,10 +1,15 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import { LockBusyError } from '../../shared/errors.js';
+import { DatabaseError, LockBusyError } from '../../shared/errors.js';
 import type { AgentConfig } from '../config.js';
 import { openPacsConnection } from './pacs-db.js';
 
 export interface RunLock {
   readonly name: string;
+  /**
+   * Aborts when the lock holder's connection dies (server restart, KILL CONNECTION): the server
+   * has dropped the lock, so another pass may start; this one must stop acknowledging.
+   */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -34,8 +39,19 @@ export async function acquireRunLock(db: AgentConfig['database']): Promise<RunLo
     throw err;
   }
   let released = false;
+  const lost = new AbortController();
+  const onLost = () => {
+    if (released || lost.signal.aborted) return;
+    lost.abort(new DatabaseError('DB_UNREACHABLE', `lost the pass lock ${name} on PACS database ${db.name}: its connection was closed`, {
+      hint: 'the pass stopped; what it acknowledged is kept: run it again',
+    }));
+  };
+  // Without an 'error' listener, the death of this idle connection would crash the process.
+  conn.on('error', onLost);
+  conn.on('end', onLost);
   return {
     name,
+    lost: lost.signal,
     async release() {
       if (released) return;
       released = true;

@@ -45,6 +45,13 @@ export async function writeStates(db: Queryable, values: Record<string, string |
   );
 }
 
+/** When a state value was last written (epoch seconds), or null. */
+export async function readStateWrittenAt(db: Queryable, name: string): Promise<number | null> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT UNIX_TIMESTAMP(updated_at) AS at FROM indexer_state WHERE name = ?', [name]);
+  const v = rows[0]?.at;
+  return v === null || v === undefined ? null : Number(v);
+}
+
 export async function readNumberState(db: Queryable, name: string): Promise<number | null> {
   const v = await readState(db, name);
   if (v === null || v.trim() === '') return null;

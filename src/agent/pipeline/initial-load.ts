@@ -2,7 +2,18 @@ import { addChunk, type RunSummary } from './run-summary.js';
 import { deliverChunk } from './deliver-chunk.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { runPass, throwIfStopped, type PassDeps } from './run-pass.js';
-import type { SourceChunk } from '../source/study-source.js';
+import type { SourceChunk, StudySource } from '../source/study-source.js';
+
+/**
+ * Reads the next chunk ahead. A read that fails while the previous chunk is being delivered
+ * must not surface as an unhandled rejection (which kills the process): it is marked handled
+ * here and still rethrown where the chunk is awaited.
+ */
+function prefetch(source: StudySource, limit: number): Promise<SourceChunk | null> {
+  const next = source.readInitialChunk(limit);
+  next.catch(() => undefined);
+  return next;
+}
 
 /**
  * The first load: walks every study in read_chunk chunks, reading the next chunk while the
@@ -19,13 +30,13 @@ export async function runInitialLoad(deps: PassDeps, progressSink: ProgressSink,
     }
     log.info({ resumed: start.resumed, from_pk: start.from, remaining: start.remaining }, start.resumed ? 'initial load resuming' : 'initial load starting');
     const progress = new Progress(progressSink, start.remaining);
-    let next: Promise<SourceChunk | null> = source.readInitialChunk(deps.readChunk);
+    let next: Promise<SourceChunk | null> = prefetch(source, deps.readChunk);
     try {
       for (;;) {
         const chunk = await next;
         if (!chunk) break;
         throwIfStopped(signal);
-        next = source.readInitialChunk(deps.readChunk);
+        next = prefetch(source, deps.readChunk);
         const result = await deliverChunk(source, delivery, chunk, signal, log);
         addChunk(summary, chunk, result);
         progress.advance(chunk.read);

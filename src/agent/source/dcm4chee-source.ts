@@ -3,6 +3,7 @@ import { deleteQueueRows, maxQueueSeq, pruneQueueThrough, queueBacklog, readQueu
 import { countDeadLetters, writeDeadLetters } from '../pacs/dead-letter.js';
 import type { PacsPool } from '../pacs/pacs-db.js';
 import { STATE, allocateVersion, readAllState, readNumberState, writeState, writeStates } from '../pacs/state-store.js';
+import { RECONCILE_STATE } from '../pacs/reconcile-reader.js';
 import { countStudiesAfter, readStudiesAfter, readStudiesByPk } from '../pacs/study-reader.js';
 import { decodeText } from '../record/text-decode.js';
 import { emptyConversionStats, mapStudyRow, tombstoneRecord } from '../record/study-mapper.js';
@@ -150,6 +151,7 @@ export class Dcm4cheeSource implements StudySource {
       last_run: parseJson(state.get(STATE.lastRun)),
       last_error: parseJson(state.get(STATE.lastError)),
       dead_letters: await countDeadLetters(this.pool),
+      last_reconcile: parseJson(state.get(RECONCILE_STATE)),
       initial: {
         done: state.get(STATE.initialDone) === '1',
         last_pk: num(state.get(STATE.initialLastPk)),

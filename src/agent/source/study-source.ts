@@ -35,6 +35,8 @@ export interface SourceStatus {
   last_run: unknown;
   last_error: unknown;
   dead_letters: number | null;
+  /** The last `indexer reconcile` report (dcm4chee: indexer_state reconcile.last), if any. */
+  last_reconcile?: unknown;
   initial: { done: boolean; last_pk: number | null; start_seq: number | null; started_at: string | null; total: number | null };
 }
 

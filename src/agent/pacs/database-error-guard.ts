@@ -1,0 +1,50 @@
+import { IndexerError } from '../../shared/errors.js';
+import type { AgentConfig } from '../config.js';
+import { toDatabaseError } from './pacs-db.js';
+
+/** A mysql2 error (server or connection), as opposed to the agent's own or a programming error. */
+function isDriverError(err: unknown): err is Error & { code: string; sql?: string } {
+  if (!(err instanceof Error)) return false;
+  const e = err as { code?: unknown; fatal?: unknown; sqlState?: unknown; errno?: unknown };
+  return typeof e.code === 'string' && (typeof e.fatal === 'boolean' || e.sqlState !== undefined || e.errno !== undefined);
+}
+
+/** Maps a driver error to a DatabaseError; the statement text is dropped (its values may be a record). */
+export function mapDatabaseError(err: unknown, db: AgentConfig['database']): unknown {
+  if (err instanceof IndexerError || !isDriverError(err)) return err;
+  delete err.sql;
+  return toDatabaseError(err, db);
+}
+
+function guardPromise<T>(value: T, db: AgentConfig['database']): T {
+  if (!(value instanceof Promise)) return value;
+  return value.then(
+    (result: unknown) => guardAck(result, db),
+    (err: unknown) => {
+      throw mapDatabaseError(err, db);
+    },
+  ) as T;
+}
+
+/** A chunk's ack writes to the database too. */
+function guardAck(result: unknown, db: AgentConfig['database']): unknown {
+  if (!result || typeof result !== 'object' || typeof (result as { ack?: unknown }).ack !== 'function') return result;
+  const chunk = result as { ack: () => Promise<void> };
+  const ack = chunk.ack.bind(chunk);
+  return Object.assign(chunk, { ack: () => guardPromise(ack(), db) });
+}
+
+/**
+ * The same source, every async method's driver errors mapped to DatabaseError (exit 3, naming the
+ * database) — a server restart or a killed connection mid-pass is a database problem the
+ * operator can act on, not an "unexpected failure".
+ */
+export function guardDatabaseErrors<T extends object>(source: T, db: AgentConfig['database']): T {
+  return new Proxy(source, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => guardPromise((value as (...a: unknown[]) => unknown).apply(target, args), db);
+    },
+  });
+}
