@@ -53,13 +53,17 @@ export async function queueBacklog(db: Queryable): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Deletes the rows visible now with seq <= maxSeq, by primary key, chunk by chunk. */
+/**
+ * Deletes the rows visible now with seq <= maxSeq, by primary key, chunk by chunk — except
+ * deletions: a walk of `study` cannot see a study that is gone, and the receiver may still hold it
+ * (`initial --restart`, a centre moving from the legacy indexer), so its tombstone stays queued.
+ */
 export async function pruneQueueThrough(db: Queryable, maxSeq: number, chunk = 1000): Promise<number> {
   let total = 0;
   let after = 0;
   for (;;) {
     const [rows] = await db.query<RowDataPacket[]>(
-      'SELECT seq FROM study_service WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      "SELECT seq FROM study_service WHERE seq > ? AND seq <= ? AND op <> 'D' ORDER BY seq LIMIT ?",
       [after, maxSeq, chunk],
     );
     if (rows.length === 0) return total;

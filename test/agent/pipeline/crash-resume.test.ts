@@ -82,6 +82,24 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
     await expectEqual(db.conn);
   });
 
+  it('--restart keeps queued deletions: a study deleted before it still reaches the receiver as a tombstone', async () => {
+    const [rows] = await db.conn.query<mysql.RowDataPacket[]>('SELECT pk, study_iuid FROM study ORDER BY pk LIMIT 2');
+    const [gone, changed] = rows as [mysql.RowDataPacket, mysql.RowDataPacket];
+    await writer.deleteStudy(Number(gone.pk));
+    await writer.updateStudy(Number(changed.pk), { desc: 'CORREGIDO' });
+    expect(receiver.forCenter(CENTER).get(String(gone.study_iuid))?.deleted).toBe(false);
+    const res = await runCli(['initial', '--restart'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    // The walk covered the update; the deletion is not in the walk and stays queued for sync.
+    const [queued] = await db.conn.query<mysql.RowDataPacket[]>('SELECT op FROM study_service');
+    expect(queued.map((q) => q.op)).toEqual(['D']);
+    const sync = await runCli(['sync'], dir);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(receiver.forCenter(CENTER).get(String(gone.study_iuid))?.deleted).toBe(true);
+    expect(receiver.forCenter(CENTER).get(String(changed.study_iuid))?.study_description).toBe('CORREGIDO');
+    await expectEqual(db.conn);
+  });
+
   it('initial again without --restart says it is done and sends nothing', async () => {
     const requests = receiver.counts.requests;
     const res = await runCli(['initial'], dir);
