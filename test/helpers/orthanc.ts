@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 /**
  * A real Orthanc (Debian package `orthanc`, `apt-get install -y orthanc`) started by a test as a
@@ -29,13 +29,7 @@ export function orthancBinary(): string {
   throw new Error('Orthanc is not installed: apt-get install -y orthanc (or run bash .ci/run)');
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 export class OrthancServer {
   private child: ChildProcess | undefined;

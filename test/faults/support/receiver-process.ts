@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../agent/support/agent-harness.js';
@@ -7,16 +6,9 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/mysql.js';
 
 const RECEIVER_CLI = join(REPO_ROOT, 'dist/src/receiver/main.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../../scripts/lib/free-port.js';
+
+export { freePort };
 
 /**
  * The built receiver as a child process (`indexer-receiver serve`) on a fixed loopback port, so
