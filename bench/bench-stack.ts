@@ -9,6 +9,7 @@ import {
   AGENT_CLI, RECEIVER_CLI, REPO_ROOT, lastLine, runNodeOk, stopChild, waitForHttp,
 } from '../scripts/demo/processes.js';
 import { freePort } from '../scripts/lib/free-port.js';
+import { withDatabase } from '../scripts/lib/mysql-url.js';
 import { seedCentre } from '../scripts/seed/run.js';
 
 /**
@@ -36,12 +37,6 @@ export interface Centre {
   db: string;
   key: string;
   studies: number;
-}
-
-export function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 /** A private server is ours to size: a bigger buffer pool keeps 1M studies in memory (dynamic in MariaDB ≥ 10.2). */

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { AGENT_CLI, stopChild } from '../scripts/demo/processes.js';
 import { Dcm4cheeWriter } from '../test/helpers/dcm4chee-writer.js';
-import { agentEnv, withDatabase, type BenchStack, type Centre } from './bench-stack.js';
+import { agentEnv, type BenchStack, type Centre } from './bench-stack.js';
+import { withDatabase } from '../scripts/lib/mysql-url.js';
 import { spawnCli } from './measured-child.js';
 import { percentile } from './stats.js';
 

@@ -7,6 +7,7 @@ import { createPool, type Pool } from '../src/receiver/store/db.js';
 import { migrate } from '../src/receiver/store/migrations.js';
 import { createStore, type ReceiverStore } from '../src/receiver/store/receiver-store.js';
 import { createLogger } from '../src/shared/logger.js';
+import { mysqlOptions, withDatabase } from '../scripts/lib/mysql-url.js';
 
 /** A scratch database on a benchmark server, migrated, with an in-process receiver on a free port. */
 export interface BenchReceiver {
@@ -19,25 +20,12 @@ export interface BenchReceiver {
   close(): Promise<void>;
 }
 
-function adminOptions(serverUrl: string): mysql.ConnectionOptions {
-  const u = new URL(serverUrl);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-    charset: 'utf8mb4',
-  };
-}
-
 export async function startBenchReceiver(serverUrl: string, name: string, poolSize = 10): Promise<BenchReceiver> {
   const db = `bench_${name}_${process.pid}`;
-  const admin = await mysql.createConnection(adminOptions(serverUrl));
+  const admin = await mysql.createConnection(mysqlOptions(serverUrl));
   await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
   await admin.query(`CREATE DATABASE \`${db}\` DEFAULT CHARACTER SET utf8mb4`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${db}`;
-  const pool = createPool(u.toString(), poolSize);
+  const pool = createPool(withDatabase(serverUrl, db), poolSize);
   await migrate(pool);
   const store = createStore(pool);
   const app = buildApp({ store, log: createLogger({ level: 'silent' }) });

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
-import { createCentre, openBenchStack, withDatabase, type BenchStack, type Centre } from './bench-stack.js';
+import { createCentre, openBenchStack, type BenchStack, type Centre } from './bench-stack.js';
+import { withDatabase } from '../scripts/lib/mysql-url.js';
 import { ingestFigures, queryFigures } from './central-figures.js';
 import { measureChangeLatency } from './change-latency.js';
 import { measureIdleSync } from './idle-sync.js';

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
@@ -7,6 +7,12 @@ import { installCapture, uninstallCapture } from '../src/agent/pacs/capture-obje
 import { createLogger } from '../src/shared/logger.js';
 import { Dcm4cheeWriter } from '../test/helpers/dcm4chee-writer.js';
 import { writeMix } from '../test/helpers/dcm4chee-write-mix.js';
+import { mysqlOptions } from '../scripts/lib/mysql-url.js';
+import { SCHEMA_FILE, repoRoot } from '../scripts/seed/schema.js';
+
+// Fixture scripts run whole (multiple statements); dates stay strings as in the tests.
+const connectionOptions = (url: string, database?: string) =>
+  mysqlOptions(url, database, { multipleStatements: true, dateStrings: true });
 
 /**
  * PACS write throughput with the capture triggers relative to without: the same dcm4chee-like
@@ -36,30 +42,6 @@ export interface TriggerOverheadResult {
 const TARGET = 0.9;
 const silent = createLogger({ level: 'silent' });
 
-function fixturePath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'fixtures', 'pacsdb-2x.sql');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error('test/fixtures/pacsdb-2x.sql not found');
-    dir = dirname(dir);
-  }
-}
-
-function connectionOptions(serverUrl: string, database?: string): mysql.ConnectionOptions {
-  const u = new URL(serverUrl);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-    database,
-    charset: 'utf8mb4',
-    multipleStatements: true,
-    dateStrings: true,
-  };
-}
-
 async function timedRun(conn: mysql.Connection, studies: number): Promise<number> {
   const writer = new Dcm4cheeWriter(conn);
   const start = performance.now();
@@ -75,7 +57,7 @@ export async function measureTriggerOverhead(options: TriggerOverheadOptions): P
   await admin.query(`DROP DATABASE IF EXISTS \`${name}\`; CREATE DATABASE \`${name}\` DEFAULT CHARACTER SET latin1`);
   const conn = await mysql.createConnection(connectionOptions(options.serverUrl, name));
   try {
-    await conn.query(readFileSync(fixturePath(), 'utf8'));
+    await conn.query(readFileSync(join(repoRoot(), SCHEMA_FILE), 'utf8'));
     await timedRun(conn, Math.ceil(studies / 4)); // warm-up: buffer pool, statement paths
     let without = 0;
     let withTriggers = 0;

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import { Dcm4cheeWriter } from '../../test/helpers/dcm4chee-writer.js';
 import { seedCentre } from '../seed/run.js';
 import { freePort } from '../lib/free-port.js';
+import { withDatabase } from '../lib/mysql-url.js';
 import { provideMysqlServer, type ProvidedServer } from '../lib/mysql-provider.js';
 import {
   AGENT_CLI, RECEIVER_CLI, lastLine, runNodeOk, runSummary, startNode, stopChild, waitForHttp,
@@ -44,12 +45,6 @@ class Resources {
     }
     await this.server?.stop();
   }
-}
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 function agentEnv(base: NodeJS.ProcessEnv, url: URL, db: string, receiverUrl: string, c: Centre): NodeJS.ProcessEnv {

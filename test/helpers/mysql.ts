@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
+import { mysqlOptions, withDatabase } from '../../scripts/lib/mysql-url.js';
 
 export interface TestDatabase {
   /** Database name, unique to this test file. */
@@ -19,17 +20,7 @@ export function serverUrl(): string {
 }
 
 export function connectionOptions(url: string, database?: string): mysql.ConnectionOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-    database: database ?? (u.pathname.replace(/^\//, '') || undefined),
-    charset: 'utf8mb4',
-    multipleStatements: true,
-    dateStrings: true,
-  };
+  return mysqlOptions(url, database, { multipleStatements: true, dateStrings: true });
 }
 
 /**
@@ -45,13 +36,12 @@ export async function createTestDatabase(prefix: string, charset = 'latin1'): Pr
   } finally {
     await admin.end();
   }
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  const options = connectionOptions(u.toString(), name);
+  const url = withDatabase(base, name);
+  const options = connectionOptions(url, name);
   const conn = await mysql.createConnection(options);
   return {
     name,
-    url: u.toString(),
+    url,
     options,
     conn,
     async drop() {
