@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { hashDigest } from '../../src/shared/content-hash.js';
 import type { StudyRecord } from '../../src/shared/study-record.js';
+import { listenOnLoopback, type Listening } from './loopback-server.js';
 
 /**
  * A stand-in for the receiver over real HTTP (ephemeral port), with the v2 batch semantics kept in
@@ -35,8 +35,7 @@ export class FakeReceiver {
   private readonly faults: Fault[] = [];
   /** Faults for the next POSTs only (taken before `inject`'s), e.g. to fail a repair after its reads. */
   readonly postFaults: Fault[] = [];
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
+  private listening: Listening | undefined;
   private port = 0;
 
   constructor(private readonly options: FakeReceiverOptions) {}
@@ -70,19 +69,13 @@ export class FakeReceiver {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.listening = await listenOnLoopback(createServer((req, res) => void this.handle(req, res)));
+    this.port = this.listening.port;
     return this;
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listening?.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback, type Listening } from '../../helpers/loopback-server.js';
 
 /**
  * A fault-injecting HTTP proxy between agent and receiver (loopback only). By default it passes
@@ -28,8 +28,7 @@ export class FaultProxy {
   /** Requests seen, and how each was handled. */
   readonly counts = { requests: 0, forwarded: 0, status: 0, hang: 0, close: 0, dropAnswer: 0, upstreamErrors: 0 };
   private active: ActiveFault | undefined;
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
+  private listening: Listening | undefined;
   private port = 0;
 
   /** With `tls` (PEM key and certificate) the proxy serves HTTPS: a receiver behind TLS. */
@@ -57,19 +56,14 @@ export class FaultProxy {
 
   async start(): Promise<this> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    this.server = this.tls ? createHttpsServer(this.tls, handler) : createServer(handler);
-    this.server.on(this.tls ? 'secureConnection' : 'connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    const server = this.tls ? createHttpsServer(this.tls, handler) : createServer(handler);
+    this.listening = await listenOnLoopback(server, this.tls ? 'secureConnection' : 'connection');
+    this.port = this.listening.port;
     return this;
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listening?.close();
   }
 
   private take(): ProxyFault | undefined {
