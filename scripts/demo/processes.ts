@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../seed/schema.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root, from dist/scripts/demo/ (built) or scripts/demo/ (sources). */
-export const REPO_ROOT = path.resolve(HERE, HERE.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+export const REPO_ROOT = repoRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const AGENT_CLI = path.join(REPO_ROOT, 'dist/src/agent/main.js');
 export const RECEIVER_CLI = path.join(REPO_ROOT, 'dist/src/receiver/main.js');
 

@@ -1,5 +1,5 @@
 import type { StudyVersion } from '../record-validation.js';
-import type { Pool } from './db.js';
+import { withTransaction, type Pool } from './db.js';
 import { rebuildCenterCounts, UNDATED_SORT_AT } from './study-store.js';
 
 const COLUMNS = [
@@ -24,18 +24,10 @@ export async function bulkInsertStudies(pool: Pool, centerId: number, versions: 
     v.study_series, v.study_instances, v.accession_no, v.study_id, v.referring_physician, v.content_hash, v.digest, now,
   ]);
   const mods = versions.flatMap((v, i) => v.modalities.map((m) => [firstId + i, m, v.study_datetime ?? UNDATED_SORT_AT]));
-  const conn = await pool.getConnection();
-  try {
-    await conn.beginTransaction();
+  await withTransaction(pool, async (conn) => {
     await conn.query(`INSERT INTO studies (${COLUMNS.join(', ')}) VALUES ?`, [rows]);
     if (mods.length > 0) await conn.query('INSERT INTO study_modalities (study_id, modality, sort_at) VALUES ?', [mods]);
-    await conn.commit();
-  } catch (err) {
-    await conn.rollback().catch(() => undefined);
-    throw err;
-  } finally {
-    conn.release();
-  }
+  });
 }
 
 /** After a bulk load: counters recomputed, index statistics refreshed for the optimizer. */

@@ -44,6 +44,22 @@ export async function pingDatabase(pool: Pool): Promise<void> {
   }
 }
 
+/** Runs `work` in one transaction on a connection of its own: committed, or rolled back and rethrown. */
+export async function withTransaction<T>(pool: Pool, work: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    const result = await work(conn);
+    await conn.commit();
+    return result;
+  } catch (err) {
+    await conn.rollback().catch(() => undefined);
+    throw err;
+  } finally {
+    conn.release();
+  }
+}
+
 /** mysql2 errors carry the SQL and values (patient data): only their codes may be logged. */
 export function safeError(err: unknown): Record<string, unknown> {
   if (typeof err !== 'object' || err === null) return { type: typeof err };

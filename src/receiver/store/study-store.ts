@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { StudyVersion } from '../record-validation.js';
-import type { Pool } from './db.js';
+import { withTransaction, type Pool } from './db.js';
 
 export interface UpsertOutcome {
   stored: number;
@@ -169,20 +169,12 @@ export async function upsertStudies(pool: Pool, centerId: number, versions: Stud
 
 /** Recomputes the centre counters from the studies (after a bulk load that bypassed ingest). */
 export async function rebuildCenterCounts(pool: Pool): Promise<void> {
-  const conn = await pool.getConnection();
-  try {
-    await conn.beginTransaction();
+  await withTransaction(pool, async (conn) => {
     await conn.query('DELETE FROM center_counts');
     await conn.query(
       `INSERT INTO center_counts (center_id, slot, live, last_seen, last_source_seq)
        SELECT c.id, 0, (SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0), c.last_seen, c.last_source_seq
        FROM centers c`,
     );
-    await conn.commit();
-  } catch (err) {
-    await conn.rollback().catch(() => undefined);
-    throw err;
-  } finally {
-    conn.release();
-  }
+  });
 }
