@@ -28,7 +28,8 @@ export async function startBenchReceiver(serverUrl: string, name: string, poolSi
   const pool = createPool(withDatabase(serverUrl, db), poolSize);
   await migrate(pool);
   const store = createStore(pool);
-  const app = buildApp({ store, log: createLogger({ level: 'silent' }) });
+  // Measures throughput from one address: the receiver's rate limits would measure themselves.
+  const app = buildApp({ store, log: createLogger({ level: 'silent' }), rateLimits: { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

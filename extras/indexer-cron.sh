@@ -5,6 +5,8 @@
 #   INDEXER_HOME  install directory         (default: the parent of this script's folder)
 #   INDEXER_LOG   log file                   (default: $INDEXER_HOME/log/indexer.log)
 #   INDEXER_BIN   agent command              (default: $INDEXER_HOME/node_modules/.bin/indexer, else `indexer`)
+#   INDEXER_LOCK_WAIT  seconds to wait for a run in progress (default: none, skip at once; the
+#                      nightly reconcile waits 600 s, then exits 4 like the agent's own lock)
 set -euo pipefail
 
 INDEXER_HOME="${INDEXER_HOME:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -15,9 +17,14 @@ fi
 mkdir -p "$(dirname "$INDEXER_LOG")"
 cd "$INDEXER_HOME"
 
-# -n: when the previous pass still runs, skip this one quietly (exit 0): cron will come back.
 exec 9>"${TMPDIR:-/tmp}/indexer-$(id -u).lock"
-if ! flock -n 9; then
+if [ -n "${INDEXER_LOCK_WAIT:-}" ]; then
+  if ! flock -w "$INDEXER_LOCK_WAIT" 9; then
+    printf '{"level":50,"time":%s,"msg":"indexer run still active after waiting %s s: gave up"}\n' "$(date +%s000)" "$INDEXER_LOCK_WAIT" >>"$INDEXER_LOG"
+    exit 4
+  fi
+# -n: when the previous pass still runs, skip this one quietly (exit 0): cron will come back.
+elif ! flock -n 9; then
   printf '{"level":40,"time":%s,"msg":"previous indexer run still active: skipped"}\n' "$(date +%s000)" >>"$INDEXER_LOG"
   exit 0
 fi

@@ -3,8 +3,13 @@
 -- and the triggers that fill it. Idempotent: run it again to repair or upgrade in place.
 -- Apply by hand with:   mysql pacsdb < install.sql     (or: indexer install)
 -- Runs on MySQL 5.5+ and MariaDB: no JSON, no CTEs, no window functions, one trigger per table and event.
--- Triggers run with the privileges of whoever applies this script (their DEFINER): that account must
--- keep INSERT on study_service and SELECT on study and patient for as long as the triggers exist.
+-- Triggers run with the privileges of whoever applies this script (their DEFINER), checked each time
+-- one fires: that account must keep TRIGGER and SELECT on study and patient (without TRIGGER every
+-- PACS write on them fails, error 1142) and INSERT on study_service (without it every change is
+-- silently lost) for as long as the triggers exist. Never drop that account before uninstalling
+-- (error 1449 on every PACS write). `indexer check` verifies all of this.
+-- Only tables that exist are touched beyond the indexer's own three: a site that never ran the
+-- legacy indexer needs no privilege on indexer_legacy_queue.
 
 -- The agent's checkpoints and the schema version of these objects.
 CREATE TABLE IF NOT EXISTS indexer_state (
@@ -163,7 +168,12 @@ PREPARE indexer_stmt FROM @indexer_ddl;
 EXECUTE indexer_stmt;
 DEALLOCATE PREPARE indexer_stmt;
 
-DROP TABLE IF EXISTS indexer_legacy_queue;
+SET @indexer_ddl = (SELECT IF(COUNT(*) > 0, 'DROP TABLE indexer_legacy_queue', 'DO 0')
+  FROM information_schema.TABLES
+  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'indexer_legacy_queue');
+PREPARE indexer_stmt FROM @indexer_ddl;
+EXECUTE indexer_stmt;
+DEALLOCATE PREPARE indexer_stmt;
 
 INSERT INTO indexer_state (name, value, updated_at) VALUES ('schema_version', '1', NOW())
   ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at);

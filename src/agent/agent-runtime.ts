@@ -39,7 +39,7 @@ export function createDelivery(ctx: CommandContext): Delivery {
 /** The Orthanc REST client of the configuration. */
 export function orthancClient(config: AgentConfig): OrthancClient {
   const o = config.orthanc;
-  return new OrthancClient({ url: o.url, username: o.username, password: o.password, timeoutMs: config.http.timeout_ms });
+  return new OrthancClient({ url: o.url, username: o.username, password: o.password, timeoutMs: config.http.timeout_ms, maxListBytes: o.max_list_bytes });
 }
 
 /** Opens the configured source, failing clearly when `indexer install` was not run (dcm4chee). */

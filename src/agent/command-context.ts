@@ -15,6 +15,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Standard error is a terminal: progress bars instead of JSON progress lines. */
   interactive: boolean;
+  /** Standard output is a terminal: human summaries instead of JSON (reconcile, queue, dead-letters). */
+  stdoutInteractive?: boolean;
   /** Writes progress (bars) to standard error on a terminal. */
   stderr: (text: string) => void;
 }

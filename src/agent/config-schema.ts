@@ -136,8 +136,25 @@ export const configSchema = {
   },
   max_in_flight: { doc: 'Batches posted concurrently.', format: 'positive-int', default: 2, env: 'INDEXER_MAX_IN_FLIGHT' },
   http: {
-    timeout_ms: { doc: 'Timeout of one POST, in milliseconds.', format: 'positive-int', default: 30_000, env: 'INDEXER_HTTP_TIMEOUT_MS' },
-    retries: { doc: 'Retries of one batch after the first try (network errors, timeouts, 429, 5xx).', format: 'nat', default: 6, env: 'INDEXER_HTTP_RETRIES' },
+    timeout_ms: {
+      doc: 'Idle timeout of one receiver request: longest wait for the answer\'s headers, or between two pieces of its body, in milliseconds (also the whole-request limit of one Orthanc request).',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'INDEXER_HTTP_TIMEOUT_MS',
+    },
+    deadline_ms: {
+      doc: 'Overall limit of one receiver request (connecting, sending, the headers and the whole body), in milliseconds; retried like any timeout. A receiver trickling its answer cannot hold a pass longer.',
+      format: 'positive-int',
+      default: 120_000,
+      env: 'INDEXER_HTTP_DEADLINE_MS',
+    },
+    max_response_bytes: {
+      doc: 'Largest receiver answer read, in bytes; a larger one fails the request at once (not retried). The largest legitimate answer is a reconcile day listing, about 200 bytes per study.',
+      format: 'positive-int',
+      default: 32 * 1024 * 1024,
+      env: 'INDEXER_HTTP_MAX_RESPONSE_BYTES',
+    },
+    retries: { doc: 'Retries of one request after the first try, on outages only (refused or reset connections, timeouts, 429, 5xx); an unknown host, a TLS mismatch, 401/403, a wrong path or an oversized answer fail at once.', format: 'nat', default: 6, env: 'INDEXER_HTTP_RETRIES' },
     min_backoff_ms: { doc: 'First retry delay; doubles each retry, with jitter.', format: 'positive-int', default: 500, env: 'INDEXER_HTTP_MIN_BACKOFF_MS' },
     max_backoff_ms: { doc: 'Longest retry delay (also caps Retry-After).', format: 'positive-int', default: 60_000, env: 'INDEXER_HTTP_MAX_BACKOFF_MS' },
     ca_file: {
@@ -154,6 +171,12 @@ export const configSchema = {
     password: { doc: 'Orthanc HTTP basic auth password (also INDEXER_ORTHANC_PASSWORD_FILE).', format: String, default: '', sensitive: true, env: 'INDEXER_ORTHANC_PASSWORD' },
     state_file: { doc: 'Where the Orthanc change-feed checkpoint is kept (written atomically).', format: String, default: 'indexer-state.json', env: 'INDEXER_ORTHANC_STATE_FILE' },
     new_study: { doc: 'Also react to NewStudy (sooner, possibly incomplete counts), not only StableStudy.', format: Boolean, default: false, env: 'INDEXER_ORTHANC_NEW_STUDY' },
+    max_list_bytes: {
+      doc: 'Largest answer to the study listing (GET /studies, about 50 bytes per study) read from Orthanc, in bytes; every other Orthanc answer is capped at 16 MiB.',
+      format: 'positive-int',
+      default: 256 * 1024 * 1024,
+      env: 'INDEXER_ORTHANC_MAX_LIST_BYTES',
+    },
   },
   log: {
     level: { doc: 'Log level: fatal, error, warn, info, debug, trace, silent.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'INDEXER_LOG_LEVEL' },

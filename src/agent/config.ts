@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { configSchema } from './config-schema.js';
+import { maskUrlCredentials } from './delivery/receiver-url.js';
 
 export interface AgentConfig {
   source: 'dcm4chee' | 'orthanc';
@@ -16,8 +17,8 @@ export interface AgentConfig {
   batch_size: number;
   read_chunk: number;
   max_in_flight: number;
-  http: { timeout_ms: number; retries: number; min_backoff_ms: number; max_backoff_ms: number; ca_file: string | null };
-  orthanc: { url: string; username: string; password: string; state_file: string; new_study: boolean };
+  http: { timeout_ms: number; deadline_ms: number; max_response_bytes: number; retries: number; min_backoff_ms: number; max_backoff_ms: number; ca_file: string | null };
+  orthanc: { url: string; username: string; password: string; state_file: string; new_study: boolean; max_list_bytes: number };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
 }
 
@@ -95,12 +96,28 @@ function describeValidationError(err: Error, valueOf: (key: string) => unknown):
       if (invalid) {
         const [, key = '', expected = ''] = invalid;
         const sensitive = /password|key$/.test(key) && key !== 'batch_size';
-        const shown = sensitive ? '(hidden)' : JSON.stringify(valueOf(key));
+        const shown = sensitive ? '(hidden)' : maskUrlCredentials(JSON.stringify(valueOf(key)) ?? 'undefined');
         return `key "${key}" has value ${shown}, expected: ${expected.replace(/^must be /, '')}`;
       }
       return line;
     })
     .join('; ');
+}
+
+const URL_KEYS = ['url', 'webservice_url', 'orthanc.url'];
+
+/**
+ * A `#` in a URL starts its fragment: `http://user:pa#ss@host` silently becomes another host (or
+ * an "invalid URL"). These URLs never need a fragment, so a `#` is a password or path character
+ * that must be written %23. The value is shown with its credentials masked.
+ */
+function refuseUnencodedHash(store: ConfigStore): void {
+  for (const key of URL_KEYS) {
+    const value = store.get(key);
+    if (typeof value !== 'string' || !value.includes('#')) continue;
+    const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1********@').replace(/#.*/, '#…');
+    throw new ConfigError(`key "${key}" has value ${JSON.stringify(shown)}, expected: a URL without "#": percent-encode "#" as %23 (e.g. in a password)`);
+  }
 }
 
 /** Loads, merges and validates the agent configuration once; the result is frozen. */
@@ -136,6 +153,7 @@ export function loadAgentConfig(sources: ConfigSources): AgentConfig {
       if (!store.has(key)) throw new ConfigError(`unknown option for key "${key}"`);
       store.set(key, value);
     }
+    refuseUnencodedHash(store);
     store.validate({ allowed: 'strict' });
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -175,15 +193,21 @@ function* flatSchemaEnv(prefix = '', node: Record<string, unknown> = configSchem
   }
 }
 
-/** The effective configuration with secrets masked, for `indexer config`. */
+const SECRET_KEYS = new Set(['password', 'key']);
+
+function maskNode(value: unknown, key: string | undefined): unknown {
+  if (typeof value === 'string') return key !== undefined && SECRET_KEYS.has(key) ? (value ? '********' : '') : maskUrlCredentials(value);
+  if (Array.isArray(value)) return value.map((v) => maskNode(v, undefined));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskNode(v, k)]));
+  return value;
+}
+
+/**
+ * The effective configuration with secrets masked, for `indexer config`: every password and key,
+ * and the credentials embedded in any URL (url, webservice_url, orthanc.url, a database URL).
+ */
 export function maskSecrets(config: AgentConfig): Record<string, unknown> {
-  const mask = (v: string) => (v ? '********' : '');
-  return {
-    ...config,
-    database: { ...config.database, password: mask(config.database.password) },
-    key: mask(config.key),
-    orthanc: { ...config.orthanc, password: mask(config.orthanc.password), url: config.orthanc.url.replace(/\/\/[^@/]*@/, '//********@') },
-  };
+  return maskNode(config, undefined) as Record<string, unknown>;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,18 +4,21 @@
 // only at start-up, hence the shebang (docs/benchmark.md).
 import { IndexerError, exitCodeFor } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
-import { COMMANDS, USAGE, parseCommandLine, type ParsedCommandLine } from './cli.js';
+import { parseCommandLine, type ParsedCommandLine } from './cli.js';
+import { COMMAND_SPECS } from './command-specs.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 
 /** The agent's only entry point: the one place that reads argv, env, signals and sets the exit code. */
 
-function fail(err: unknown, usage = ''): number {
+type RunCommandLine = Extract<ParsedCommandLine, { kind: 'run' }>;
+
+function fail(err: unknown): number {
   const hint = err instanceof IndexerError && err.hint ? ` (${err.hint})` : '';
-  process.stderr.write(`indexer: ${(err as Error).message}${hint}\n${usage}`);
+  process.stderr.write(`indexer: ${(err as Error).message}${hint}\n`);
   return exitCodeFor(err);
 }
 
-function loadConfig(cli: ParsedCommandLine): AgentConfig {
+function loadConfig(cli: RunCommandLine): AgentConfig {
   return loadAgentConfig({
     configFile: cli.configFile,
     serverFile: cli.serverFile,
@@ -45,16 +48,17 @@ function trapSignals(log: Logger, controller: AbortController): () => void {
   };
 }
 
-async function runCommand(cli: ParsedCommandLine, config: AgentConfig): Promise<number> {
+async function runCommand(cli: RunCommandLine, config: AgentConfig): Promise<number> {
   const interactive = Boolean(process.stderr.isTTY);
   const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && interactive);
   const log = createLogger({ level: config.log.level, pretty, name: 'indexer' }).child({ center: config.center || undefined });
   const controller = new AbortController();
   const untrap = trapSignals(log, controller);
   try {
-    const { run } = await COMMANDS[cli.command]!();
+    const { run } = await COMMAND_SPECS[cli.command]!.load();
     const code = await run({
       config, log, flags: cli.flags, args: cli.args, signal: controller.signal, interactive,
+      stdoutInteractive: Boolean(process.stdout.isTTY),
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
     });
@@ -78,10 +82,10 @@ async function main(): Promise<number> {
   try {
     cli = parseCommandLine(process.argv.slice(2));
   } catch (err) {
-    return fail(err, USAGE);
+    return fail(err);
   }
-  if (cli.help) {
-    process.stdout.write(USAGE);
+  if (cli.kind !== 'run') {
+    process.stdout.write(cli.text);
     return 0;
   }
   let config: AgentConfig;

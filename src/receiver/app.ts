@@ -1,24 +1,31 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { IndexerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { DEFAULT_LIMITS, type ReceiverLimits } from './config.js';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_TIMEOUTS, type RateLimitSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
 import { ApiError } from './http/api-error.js';
+import { BodyBudget, decodeBody } from './http/body-decoding.js';
+import { classify, schemaErrorFormatter } from './http/error-mapping.js';
 import { Metrics } from './http/metrics.js';
 import { OpenApiCollector } from './http/openapi.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { RequestLimiter } from './http/rate-limit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { readRoutes } from './routes/read-routes.js';
 import { reconcileRoutes } from './routes/reconcile-routes.js';
+import { versionRoutes } from './routes/version-routes.js';
 import { safeError } from './store/db.js';
 import type { ReceiverStore } from './store/receiver-store.js';
+
+export { RETRY_AFTER_SECONDS } from './http/error-mapping.js';
 
 export interface AppOptions {
   store: ReceiverStore;
   log: Logger;
-  limits?: ReceiverLimits;
-  /** Requests per second per key or token; 0 or absent: no limit. */
-  rateLimitPerSecond?: number;
+  limits?: Partial<ReceiverLimits>;
+  /** Per address, per failed authentications and per key; absent: the defaults (on). */
+  rateLimits?: Partial<RateLimitSettings>;
+  timeouts?: Partial<ServerTimeouts>;
+  /** Reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs). */
+  trustProxy?: string[];
   /** Clock (ms), injectable for tests. */
   now?: () => number;
   version?: string;
@@ -30,58 +37,24 @@ export interface AppDeps {
   store: ReceiverStore;
   metrics: Metrics;
   limits: ReceiverLimits;
-  limiter: RateLimiter | null;
+  limiter: RequestLimiter | null;
   now: () => number;
   version: string;
 }
-
-/**
- * Database conditions the client can do nothing about but retry later: unreachable or restarting,
- * refusing writes (read-only, disk or table full, a user without write privileges after a
- * misconfiguration), or too busy (lock waits, deadlocks that outlived the store's retries).
- * Answered 503 + Retry-After, never 500: nothing was stored, the agent keeps its checkpoint.
- */
-const UNAVAILABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'DB_UNREACHABLE',
-  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR',
-  'ER_OPTION_PREVENTS_STATEMENT', 'ER_READ_ONLY_MODE', 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION',
-  'ER_RECORD_FILE_FULL', 'ER_DISK_FULL', 'ER_OUT_OF_RESOURCES', 'ER_OUTOFMEMORY',
-  'ER_TABLEACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR',
-  'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_LOCK_TABLE_FULL', 'ER_QUERY_INTERRUPTED', 'ER_STATEMENT_TIMEOUT',
-]);
-
-/** Seconds a client should wait before retrying after a 503. */
-export const RETRY_AFTER_SECONDS = 5;
 
 function routeOf(req: FastifyRequest): string {
   return req.routeOptions.url ?? 'unmatched';
 }
 
-/** Maps any error to a status and a body that says nothing internal. */
-function classify(err: FastifyError | Error): { status: number; body: { error: string; message: string } } {
-  if (err instanceof ApiError) return { status: err.status, body: { error: err.error, message: err.message } };
-  const e = err as FastifyError & { code?: string };
-  if (UNAVAILABLE.has(e.code ?? '') || (err instanceof IndexerError && err.code === 'DB_UNREACHABLE')) {
-    return { status: 503, body: { error: 'unavailable', message: 'the database is unavailable, retry later' } };
-  }
-  if (e.validation) return { status: 400, body: { error: 'bad_request', message: e.message } };
-  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
-  if (status >= 400 && status < 500) {
-    const error = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
-    const message = e.code?.startsWith('FST_') ? e.message : status === 413 ? 'request body too large' : 'invalid request body';
-    return { status, body: { error, message } };
-  }
-  return { status: 500, body: { error: 'internal', message: 'internal error' } };
-}
-
 function installHandlers(app: FastifyInstance, deps: AppDeps): void {
   app.setErrorHandler(async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = classify(err);
-    if (status >= 500) req.log.error({ route: routeOf(req), err: safeError(err) }, 'request failed');
+    const { status, body, retryAfter } = classify(err);
+    // Our own 5xx (busy: too many bodies in flight) are expected under load; anything else is logged with its code.
+    if (status >= 500 && !(err instanceof ApiError)) req.log.error({ route: routeOf(req), err: safeError(err) }, 'request failed');
     else req.log.info({ route: routeOf(req), status, error: body.error }, 'request refused');
-    if (status === 429) reply.header('retry-after', '1');
-    if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    if (req.principal?.kind === 'token') {
+    if (retryAfter) reply.header('retry-after', String(retryAfter));
+    // 429s are audited by the limiter itself, without the parameters (they may hold patient data).
+    if (req.principal?.kind === 'token' && status !== 429) {
       await deps.store.access
         .writeAudit({ token_name: req.principal.name, route: `${req.method} ${routeOf(req)}`, parameters: JSON.stringify({ params: req.params, query: req.query }), result_count: 0, status })
         .catch((auditErr: unknown) => req.log.error({ err: safeError(auditErr) }, 'audit write failed'));
@@ -96,35 +69,76 @@ function installHandlers(app: FastifyInstance, deps: AppDeps): void {
   });
 }
 
+/**
+ * Before anything else: an unknown route is answered 404 unread (no body parsing, no key lookup),
+ * then the per-address limits; every body is decoded against the limits and the shared budget.
+ */
+function installGuards(app: FastifyInstance, deps: AppDeps, budget: BodyBudget): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) {
+      return reply.code(404).send({ error: 'not_found', message: 'no such route' });
+    }
+    await deps.limiter?.beforeAuth(req);
+    return undefined;
+  });
+  app.addHook('preParsing', decodeBody(deps.limits, budget));
+}
+
+function serverOptions(options: AppOptions, limits: ReceiverLimits): FastifyServerOptions & { https?: AppOptions['https'] } {
+  const t = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  // Node checks header and request deadlines on this interval (default 30 s): tighter, so they hold.
+  const node = { headersTimeout: t.headersMs, connectionsCheckingInterval: Math.min(1000, t.headersMs) };
+  return {
+    loggerInstance: options.log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: Math.max(limits.bodyBytes, limits.decompressedBytes),
+    forceCloseConnections: 'idle',
+    connectionTimeout: t.socketIdleMs,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    maxRequestsPerSocket: t.maxRequestsPerSocket,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
+    // Long enough for any patient id the schemas accept, so they (not the router) answer, with a 400.
+    routerOptions: { maxParamLength: 1024 },
+    // Query strings need coercion (limit=10); unknown parameters are an error, not silently dropped.
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    schemaErrorFormatter: schemaErrorFormatter(),
+    // A bad percent-encoding is answered before routing: fastify's own body would quote the URL.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = classify(err);
+      void reply.code(status).send(body);
+    },
+    http: node,
+    ...(options.https ? { https: { ...node, ...options.https } } : {}),
+  } as FastifyServerOptions & { https?: AppOptions['https'] };
+}
+
 /** The receiver's HTTP application, with every dependency passed in (no globals, no env). */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const limits = options.limits ?? DEFAULT_LIMITS;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const metrics = new Metrics();
+  const rateLimits: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const deps: AppDeps = {
     store: options.store,
-    metrics: new Metrics(),
+    metrics,
     limits,
-    limiter: options.rateLimitPerSecond ? new RateLimiter(options.rateLimitPerSecond, options.now) : null,
+    limiter: new RequestLimiter(rateLimits, options.store.access, metrics),
     now: options.now ?? Date.now,
     version: options.version ?? '0.0.0',
   };
-  const fastifyOptions: FastifyServerOptions & { https?: AppOptions['https'] } = {
-    loggerInstance: options.log,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: limits.bodyBytes,
-    forceCloseConnections: 'idle',
-    // Query strings need coercion (limit=10); unknown parameters are an error, not silently dropped.
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
-    ...(options.https ? { https: options.https } : {}),
-  };
-  const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
+  const app = Fastify(serverOptions(options, limits)) as unknown as FastifyInstance;
+  app.server.maxConnections = { ...DEFAULT_TIMEOUTS, ...options.timeouts }.maxConnections;
+  deps.limiter!.install(app);
   // Legacy clients post JSON without a JSON content type: every body is parsed as JSON.
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   const openapi = new OpenApiCollector();
   app.addHook('onRoute', openapi.onRoute);
   installHandlers(app, deps);
+  installGuards(app, deps, new BodyBudget(limits.inflightBodyBytes, metrics));
   ingestRoutes(app, deps);
   readRoutes(app, deps);
   reconcileRoutes(app, deps);
+  versionRoutes(app, deps);
   opsRoutes(app, deps, openapi);
   return app;
 }

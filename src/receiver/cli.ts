@@ -1,33 +1,81 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../shared/errors.js';
+import { packageVersion } from '../shared/package-version.js';
+
+export type CommandName =
+  | 'migrate' | 'serve' | 'centers add' | 'centers rotate-key' | 'centers disable' | 'centers enable' | 'centers list'
+  | 'tokens add' | 'tokens revoke' | 'tokens list' | 'audit';
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  arg?: string;
+  doc: string;
+}
+
+interface CommandSpec {
+  operand?: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+}
+
+const HELP: Record<string, OptionSpec> = { help: { type: 'boolean', doc: 'this help' } };
+
+/** Every command with exactly the options it accepts: another command's option is refused. */
+const SPECS: Record<CommandName, CommandSpec> = {
+  migrate: { summary: "create or upgrade the receiver's tables", options: HELP },
+  serve: { summary: 'serve the API until SIGTERM', options: HELP },
+  'centers add': {
+    operand: 'CODE', summary: 'register a centre; prints its write key last',
+    options: { ...HELP, name: { type: 'string', arg: 'N', doc: "the centre's name" }, key: { type: 'string', arg: 'K', doc: 'use this key (at least 16 characters) instead of a generated one' } },
+  },
+  'centers rotate-key': {
+    operand: 'CODE', summary: 'give a centre a new key (the old one stops working); prints it last',
+    options: { ...HELP, key: { type: 'string', arg: 'K', doc: 'use this key instead of a generated one' } },
+  },
+  'centers disable': { operand: 'CODE', summary: "refuse a centre's key until `centers enable`", options: HELP },
+  'centers enable': { operand: 'CODE', summary: "accept a centre's key again", options: HELP },
+  'centers list': { summary: 'centres as JSON lines: code, name, enabled, studies, last contact', options: HELP },
+  'tokens add': {
+    operand: 'NAME', summary: 'create a read token; prints it last',
+    options: { ...HELP, token: { type: 'string', arg: 'T', doc: 'use this token (at least 16 characters) instead of a generated one' } },
+  },
+  'tokens revoke': { operand: 'NAME', summary: 'revoke a read token', options: HELP },
+  'tokens list': { summary: 'read tokens as JSON lines: name, created, revoked (never the token or its hash)', options: HELP },
+  audit: { summary: 'the read audit as JSON lines, oldest first', options: { ...HELP, since: { type: 'string', arg: 'ISO-DATE', doc: 'entries at or after this date' } } },
+};
+
+function synopsis(name: CommandName): string {
+  const s = SPECS[name];
+  const opts = Object.entries(s.options).filter(([o]) => o !== 'help').map(([o, spec]) => `[--${o}${spec.arg ? ` ${spec.arg}` : ''}]`);
+  return [name, s.operand, ...opts].filter(Boolean).join(' ');
+}
 
 export const USAGE = `Usage: indexer-receiver <command> [options]
 
 Commands:
-  migrate                                create or upgrade the receiver's tables
-  serve                                  serve the API until SIGTERM
-  centers add CODE [--name N] [--key K]  register a centre; prints its write key last
-  centers rotate-key CODE [--key K]      give a centre a new key (the old one stops working); prints it last
-  centers disable CODE | enable CODE     refuse or accept a centre's key
-  centers list                           centres as JSON lines
-  tokens add NAME [--token T]            create a read token; prints it last
-  tokens revoke NAME                     revoke a read token
-  audit [--since ISO-DATE]               the read audit as JSON lines, oldest first
+${(Object.keys(SPECS) as CommandName[]).map((n) => `  ${synopsis(n).padEnd(44)} ${SPECS[n].summary}`).join('\n')}
+
+  indexer-receiver help <command>   (or <command> --help): that command's options
+  indexer-receiver --version        the receiver's version
 
 Environment:
   RECEIVER_DATABASE_URL  mysql://user:pass@host:port/database (required)
   RECEIVER_HOST, RECEIVER_PORT           listen address (127.0.0.1:8080)
   RECEIVER_TLS_CERT, RECEIVER_TLS_KEY    PEM files: serve HTTPS
   RECEIVER_BODY_LIMIT, RECEIVER_DECOMPRESSED_LIMIT, RECEIVER_MAX_RECORDS, RECEIVER_RATE_LIMIT,
-  RECEIVER_DB_POOL_SIZE, RECEIVER_LOG_LEVEL
+  RECEIVER_DB_POOL_SIZE, RECEIVER_LOG_LEVEL (docs/receiver.md)
 `;
 
-export type CommandName =
-  | 'migrate' | 'serve' | 'centers add' | 'centers rotate-key' | 'centers disable' | 'centers enable' | 'centers list'
-  | 'tokens add' | 'tokens revoke' | 'audit';
+export function commandUsage(name: CommandName): string {
+  const s = SPECS[name];
+  const opts = Object.entries(s.options).map(([o, spec]) => `  ${`--${o}${spec.arg ? ` ${spec.arg}` : ''}`.padEnd(16)} ${spec.doc}`);
+  return `Usage: indexer-receiver ${synopsis(name)}\n\n${s.summary}\n\nOptions:\n${opts.join('\n')}\n`;
+}
 
 export interface ReceiverCommandLine {
-  command: CommandName | 'help';
+  command: CommandName | 'help' | 'version';
+  /** What `help` and `version` print. */
+  text?: string;
   /** The CODE or NAME operand. */
   target: string | undefined;
   name: string | undefined;
@@ -36,36 +84,53 @@ export interface ReceiverCommandLine {
   since: string | undefined;
 }
 
-const WITH_TARGET = new Set(['centers add', 'centers rotate-key', 'centers disable', 'centers enable', 'tokens add', 'tokens revoke']);
-const KNOWN = new Set([...WITH_TARGET, 'migrate', 'serve', 'centers list', 'audit']);
+const NONE = { target: undefined, name: undefined, key: undefined, token: undefined, since: undefined };
 
+function commandOf(words: readonly string[]): { command: CommandName; rest: string[] } {
+  const group = words[0]!;
+  const command = group === 'centers' || group === 'tokens' ? `${group} ${words[1] ?? ''}`.trim() : group;
+  if (!(command in SPECS)) {
+    throw new ConfigError(`unknown command: ${words.slice(0, 2).join(' ')}`, { hint: 'see `indexer-receiver --help`' });
+  }
+  return { command: command as CommandName, rest: words.slice(command.includes(' ') ? 2 : 1) };
+}
+
+function allOptions(): ParseArgsConfig['options'] {
+  const out: NonNullable<ParseArgsConfig['options']> = { version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
+  for (const s of Object.values(SPECS)) for (const [o, spec] of Object.entries(s.options)) out[o] ??= { type: spec.type };
+  return out;
+}
+
+/** A first, lenient look finds the command; then only its own options are accepted. */
 export function parseCommandLine(argv: string[]): ReceiverCommandLine {
-  let parsed;
+  const first = parseArgs({ args: argv, options: allOptions(), strict: false, allowPositionals: true, tokens: true });
+  const words = first.positionals;
+  if (words[0] === 'help') {
+    if (words.length === 1) return { command: 'help', text: USAGE, ...NONE };
+    return { command: 'help', text: commandUsage(commandOf(words.slice(1)).command), ...NONE };
+  }
+  if (words.length === 0) {
+    if (first.values.version === true) return { command: 'version', text: `indexer-receiver ${packageVersion()}\n`, ...NONE };
+    return { command: 'help', text: USAGE, ...NONE };
+  }
+  const { command, rest } = commandOf(words);
+  const spec = SPECS[command];
+  for (const t of first.tokens) {
+    if (t.kind === 'option' && !(t.name in spec.options) && !(t.name === 'h' && 'help' in spec.options)) {
+      throw new ConfigError(`${command} does not accept ${t.rawName}`, { hint: `see \`indexer-receiver help ${command}\`` });
+    }
+  }
+  let values: Record<string, string | boolean | undefined>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: 'string' },
-        key: { type: 'string' },
-        token: { type: 'string' },
-        since: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    values = parseArgs({ args: argv, options: { ...spec.options, help: { type: 'boolean', short: 'h' } } as ParseArgsConfig['options'], strict: true, allowPositionals: true }).values;
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    throw new ConfigError(`${command}: ${(err as Error).message.split('. ')[0]}`, { hint: `see \`indexer-receiver help ${command}\`` });
   }
-  const { values, positionals } = parsed;
-  const base = { name: values.name, key: values.key, token: values.token, since: values.since };
-  if (values.help || positionals.length === 0) return { command: 'help', target: undefined, ...base };
-  const group = positionals[0]!;
-  const command = group === 'centers' || group === 'tokens' ? `${group} ${positionals[1] ?? ''}` : group;
-  if (!KNOWN.has(command)) throw new ConfigError(`unknown command: ${positionals.slice(0, 2).join(' ')}`);
-  const operands = positionals.slice(command.includes(' ') ? 2 : 1);
-  const expected = WITH_TARGET.has(command) ? 1 : 0;
-  if (operands.length !== expected) {
-    throw new ConfigError(`${command} expects ${expected === 1 ? 'one operand' : 'no operands'}`);
+  if (values.help === true) return { command: 'help', text: commandUsage(command), ...NONE };
+  const expected = spec.operand ? 1 : 0;
+  if (rest.length !== expected) {
+    throw new ConfigError(`${command} expects ${expected === 1 ? `one operand (${spec.operand})` : 'no operands'}`, { hint: `see \`indexer-receiver help ${command}\`` });
   }
-  return { command: command as CommandName, target: operands[0], ...base };
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  return { command, target: rest[0], name: str('name'), key: str('key'), token: str('token'), since: str('since') };
 }

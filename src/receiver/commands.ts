@@ -62,7 +62,15 @@ export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContex
       return 0;
     }
     case 'centers list': {
-      for (const c of await access.listCenters()) stdout(`${JSON.stringify(c)}\n`);
+      const states = new Map((await access.listCenterAccess()).map((c) => [c.code, c]));
+      for (const c of await access.listCenters()) {
+        const a = states.get(c.code);
+        stdout(`${JSON.stringify({ code: c.code, name: c.name, enabled: a?.enabled ?? false, studies: c.studies, last_seen: c.last_seen, last_source_seq: c.last_source_seq, created_at: a?.created_at ?? null, key_rotated_at: a?.key_rotated_at ?? null })}\n`);
+      }
+      return 0;
+    }
+    case 'tokens list': {
+      for (const t of await access.listTokens()) stdout(`${JSON.stringify(t)}\n`);
       return 0;
     }
     case 'tokens add': {

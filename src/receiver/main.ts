@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { IndexerError, exitCodeFor } from '../shared/errors.js';
+import { ConfigError, IndexerError, exitCodeFor } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { buildApp } from './app.js';
 import { USAGE, parseCommandLine, type ReceiverCommandLine } from './cli.js';
@@ -37,18 +37,39 @@ function stopSignal(log: Logger): Promise<NodeJS.Signals> {
   });
 }
 
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'is already in use (EADDRINUSE): stop the process holding it or set RECEIVER_PORT',
+  EACCES: 'needs privileges this user lacks (EACCES): use a port above 1023 or a reverse proxy',
+  EADDRNOTAVAIL: 'is not an address of this host (EADDRNOTAVAIL): check RECEIVER_HOST',
+};
+
+/** Listens, or fails with a message naming the address and the system error (exit 2, a configuration problem). */
+async function listen(app: ReturnType<typeof buildApp>, config: ReceiverConfig): Promise<void> {
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    const why = LISTEN_ERRORS[code];
+    if (!why) throw err;
+    await app.close().catch(() => undefined);
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: the address ${why}`, { cause: err });
+  }
+}
+
 async function serve(config: ReceiverConfig, pool: Pool, log: Logger): Promise<number> {
   await assertSchemaCurrent(pool);
   const app = buildApp({
     store: createStore(pool),
     log,
     limits: config.limits,
-    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimits: config.rateLimits,
+    timeouts: config.timeouts,
+    trustProxy: config.trustProxy,
     version: packageVersion(),
     ...(config.tls ? { https: config.tls } : {}),
   });
   const stopped = stopSignal(log);
-  await app.listen({ host: config.host, port: config.port });
+  await listen(app, config);
   const signal = await stopped;
   log.info({ signal }, 'stopping: no new connections, finishing requests in flight');
   await app.close();
@@ -59,7 +80,7 @@ async function serve(config: ReceiverConfig, pool: Pool, log: Logger): Promise<n
 async function run(cli: ReceiverCommandLine, config: ReceiverConfig, log: Logger): Promise<number> {
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
   try {
-    await pingDatabase(pool);
+    await pingDatabase(pool, config.databaseUrl);
     if (cli.command === 'serve') return await serve(config, pool, log);
     if (cli.command === 'migrate') {
       const r = await migrate(pool);
@@ -81,8 +102,8 @@ async function main(): Promise<number> {
     process.stderr.write(`indexer-receiver: ${(err as Error).message}\n${USAGE}`);
     return exitCodeFor(err);
   }
-  if (cli.command === 'help') {
-    process.stdout.write(USAGE);
+  if (cli.command === 'help' || cli.command === 'version') {
+    process.stdout.write(cli.text ?? USAGE);
     return 0;
   }
   try {

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'RECEIVER_AUTH'
   | 'RECEIVER_UNAVAILABLE'
   | 'RECEIVER_PROTOCOL'
+  /** The receiver holds newer versions than the agent just allocated: its versions went backwards. */
+  | 'VERSIONS_BEHIND'
   | 'SCHEMA_TOO_NEW'
   | 'INVALID_INPUT'
   | 'INTERRUPTED';
@@ -70,6 +72,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   RECEIVER_AUTH: 5,
   RECEIVER_UNAVAILABLE: 6,
   RECEIVER_PROTOCOL: 6,
+  VERSIONS_BEHIND: 6,
   INTERRUPTED: 130,
 };
 

@@ -20,13 +20,13 @@ export interface QueueEntry {
 /** The queue's rows in order, iuid decoded (the column is VARBINARY holding latin1 bytes). */
 export async function queueEntries(conn: mysql.Connection): Promise<QueueEntry[]> {
   interface Row extends mysql.RowDataPacket { seq: number; study_pk: number; op: 'I' | 'U' | 'D'; study_iuid: Buffer | null }
-  const [rows] = await conn.query<Row[]>('SELECT seq, study_pk, op, study_iuid FROM study_service ORDER BY seq');
+  const [rows] = await conn.query<Row[]>('SELECT seq, study_pk, op, study_iuid FROM study_service WHERE seq > 0 ORDER BY seq');
   return rows.map((r) => ({ seq: Number(r.seq), study_pk: Number(r.study_pk), op: r.op, study_iuid: r.study_iuid === null ? null : r.study_iuid.toString('latin1') }));
 }
 
 /** Reads and empties the queue: each step of a test then sees only its own entries. */
 export async function takeQueue(conn: mysql.Connection): Promise<Array<Pick<QueueEntry, 'study_pk' | 'op' | 'study_iuid'>>> {
   const entries = await queueEntries(conn);
-  await conn.query('DELETE FROM study_service');
+  await conn.query('DELETE FROM study_service WHERE seq > 0');
   return entries.map(({ study_pk, op, study_iuid }) => ({ study_pk, op, study_iuid }));
 }

@@ -22,7 +22,7 @@ export interface FakeReceiverOptions {
 export class FakeReceiver {
   readonly records = new Map<string, StudyRecord>();
   readonly legacy = new Map<string, Record<string, unknown>>();
-  readonly counts = { requests: 0, batches: 0, stored: 0, unchanged: 0, stale: 0, rejected: 0, legacyPosts: 0, maxInFlight: 0, reconcileRequests: 0 };
+  readonly counts = { requests: 0, batches: 0, stored: 0, unchanged: 0, stale: 0, rejected: 0, legacyPosts: 0, maxInFlight: 0, reconcileRequests: 0, floorRequests: 0 };
   /** Sizes of the v2 batches received, in order. */
   readonly batchSizes: number[] = [];
   /** Answer 413 to batches with more records than this. */
@@ -33,6 +33,12 @@ export class FakeReceiver {
   /** Added before every answer, to make a pass slow enough to be killed mid-way. */
   delayMs = 0;
   private readonly faults: Fault[] = [];
+  /**
+   * Serve GET /api/v2/centers/{c}/source-seq (the highest source_seq held for the centre). Kept
+   * apart from `requests` and the faults, so tests counting batch requests are not affected;
+   * false: 404, as an older receiver answers.
+   */
+  serveVersionFloor = true;
   /** Faults for the next POSTs only (taken before `inject`'s), e.g. to fail a repair after its reads. */
   readonly postFaults: Fault[] = [];
   private listening: Listening | undefined;
@@ -79,6 +85,8 @@ export class FakeReceiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const floor = /^\/api\/v2\/centers\/([^/]+)\/source-seq$/.exec(req.url ?? '');
+    if (req.method === 'GET' && floor) return this.handleFloor(req, res, decodeURIComponent(floor[1]!));
     this.counts.requests += 1;
     this.inFlight += 1;
     this.counts.maxInFlight = Math.max(this.counts.maxInFlight, this.inFlight);
@@ -146,6 +154,15 @@ export class FakeReceiver {
     this.counts.stale += answer.stale;
     this.counts.rejected += answer.rejected.length;
     send(res, 200, answer);
+  }
+
+  private handleFloor(req: IncomingMessage, res: ServerResponse, center: string): void {
+    this.counts.floorRequests += 1;
+    req.resume();
+    if (!this.serveVersionFloor) return send(res, 404, { error: 'not found' });
+    if (!this.authorize(req, res, center)) return;
+    const high = [...this.forCenter(center).values()].reduce<number | null>((m, r) => (m === null || r.source_seq > m ? r.source_seq : m), null);
+    send(res, 200, { center, highest_source_seq: high });
   }
 
   /** Whether the bearer key may act for `center`; answers 401/403 itself when not. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,36 @@ describe('indexer-receiver CLI', () => {
     expect(cli(['frobnicate']).code).toBe(2);
     expect(cli(['centers', 'add']).code).toBe(2);
     expect(cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('centers add CODE') });
+  });
+
+  it("refuses another command's option, naming it and the command (exit 2), before touching anything", () => {
+    const cases: [string[], string][] = [
+      [['migrate', '--since', '2025-01-01'], 'migrate does not accept --since'],
+      [['centers', 'list', '--key', 'x'], 'centers list does not accept --key'],
+      [['centers', 'disable', 'H01', '--name', 'X'], 'centers disable does not accept --name'],
+      [['tokens', 'add', 'team2', '--key', 'given-key-0123456789abcdef'], 'tokens add does not accept --key'],
+      [['audit', '--token', 'x'], 'audit does not accept --token'],
+      [['serve', '--bogus'], 'serve does not accept --bogus'],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(args, { RECEIVER_DATABASE_URL: 'mysql://root@127.0.0.1:1/none' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(message);
+      expect(r.stderr, args.join(' ')).toContain('indexer-receiver help');
+    }
+  });
+
+  it('help per command, general help and --version', () => {
+    const help = cli(['help', 'centers', 'add']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: indexer-receiver centers add CODE [--name N] [--key K]');
+    expect(help.stdout).not.toContain('--since');
+    expect(cli(['centers', 'add', '--help']).stdout).toBe(help.stdout);
+    expect(cli(['help', 'tokens', 'list'])).toMatchObject({ code: 0, stdout: expect.stringContaining('never the token') });
+    expect(cli(['help', 'nope']).code).toBe(2);
+    expect(cli(['--help']).stdout).toContain('tokens list');
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(cli(['--version'])).toMatchObject({ code: 0, stdout: `indexer-receiver ${pkg.version}\n` });
   });
 
   it('exit 3 when the database is unreachable', () => {
@@ -88,6 +118,21 @@ describe('indexer-receiver CLI', () => {
     expect(list).toEqual(['H01', 'H03']);
   });
 
+  it('centers list shows which centres are enabled, never a key or hash', async () => {
+    expect(cli(['centers', 'disable', 'H03']).code).toBe(0);
+    const out = cli(['centers', 'list']);
+    const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => [r.code, r.enabled])).toEqual([['H01', true], ['H03', false]]);
+    expect(rows[0]).toMatchObject({ name: 'Hospital Uno', studies: 0 });
+    const [keys] = await pool.query<RowDataPacket[]>('SELECT key_hash FROM centers');
+    for (const k of keys) {
+      expect(out.stdout).not.toContain(Buffer.from(k.key_hash as Buffer).toString('hex'));
+      expect(out.stdout).not.toContain(Buffer.from(k.key_hash as Buffer).toString('base64'));
+    }
+    expect(Object.keys(rows[0]!).some((k) => /key$|hash/.test(k))).toBe(false);
+    expect(cli(['centers', 'enable', 'H03']).code).toBe(0);
+  });
+
   it('tokens add prints the token last; revoke; a name is unique while active', async () => {
     const t = cli(['tokens', 'add', 'team', '--token', 'team-token-0123456789abcdef']);
     expect(t).toMatchObject({ code: 0, last: 'team-token-0123456789abcdef' });
@@ -99,6 +144,21 @@ describe('indexer-receiver CLI', () => {
     const again = cli(['tokens', 'add', 'team']);
     expect(again.code).toBe(0);
     expect(await access.findPrincipal(hashSecret(again.last))).toMatchObject({ active: true });
+  });
+
+  it('tokens list shows names and state, never a token or its hash', async () => {
+    const secret = 'other-token-0123456789abcdef';
+    expect(cli(['tokens', 'add', 'other', '--token', secret]).code).toBe(0);
+    expect(cli(['tokens', 'revoke', 'other']).code).toBe(0);
+    const out = cli(['tokens', 'list']);
+    expect(out.code).toBe(0);
+    const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => [r.name, r.active])).toEqual([['other', false], ['team', true]]);
+    expect(rows[0]!.revoked_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(rows[1]).toMatchObject({ revoked_at: null });
+    expect(out.stdout).not.toContain(secret);
+    expect(out.stdout).not.toContain(hashSecret(secret).toString('hex'));
+    expect(Object.keys(rows[0]!).sort()).toEqual(['active', 'created_at', 'name', 'revoked_at']);
   });
 
   it('audit lists entries since a date, as JSON lines', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, loadReceiverConfig } from '../../src/receiver/config.js';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_TIMEOUTS, loadReceiverConfig } from '../../src/receiver/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
 const URL_OK = 'mysql://u:secretpw@db.example:3306/index';
@@ -19,7 +19,11 @@ function errorOf(env: Record<string, string>, needsServer = true): ConfigError {
 describe('receiver configuration', () => {
   it('defaults', () => {
     const c = loadReceiverConfig({ RECEIVER_DATABASE_URL: URL_OK });
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, limits: DEFAULT_LIMITS, tls: undefined, rateLimitPerSecond: 0 });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, limits: DEFAULT_LIMITS, tls: undefined, rateLimits: DEFAULT_RATE_LIMITS, timeouts: DEFAULT_TIMEOUTS, trustProxy: [] });
+    // On by default: a flood is refused before it reaches the database, a trickling client is cut off.
+    expect(c.rateLimits.perAddressPerSecond).toBeGreaterThan(0);
+    expect(c.rateLimits.authFailuresPerMinute).toBeGreaterThan(0);
+    expect(c.timeouts.requestMs).toBeGreaterThan(0);
   });
 
   it('reads the limits and listen address', () => {
@@ -27,13 +31,30 @@ describe('receiver configuration', () => {
       RECEIVER_DATABASE_URL: URL_OK, RECEIVER_HOST: '0.0.0.0', RECEIVER_PORT: '9000', RECEIVER_BODY_LIMIT: '2048',
       RECEIVER_DECOMPRESSED_LIMIT: '4096', RECEIVER_MAX_RECORDS: '10', RECEIVER_RATE_LIMIT: '5',
     });
-    expect(c).toMatchObject({ host: '0.0.0.0', port: 9000, limits: { bodyBytes: 2048, decompressedBytes: 4096, recordsPerBatch: 10 }, rateLimitPerSecond: 5 });
+    expect(c).toMatchObject({ host: '0.0.0.0', port: 9000, limits: { bodyBytes: 2048, decompressedBytes: 4096, recordsPerBatch: 10 }, rateLimits: { perPrincipalPerSecond: 5 } });
+  });
+
+  it('reads the timeouts, connection cap, rate limits and trusted proxies', () => {
+    const c = loadReceiverConfig({
+      RECEIVER_DATABASE_URL: URL_OK, RECEIVER_HEADERS_TIMEOUT_MS: '5000', RECEIVER_REQUEST_TIMEOUT_MS: '7000', RECEIVER_SOCKET_TIMEOUT_MS: '9000',
+      RECEIVER_KEEP_ALIVE_TIMEOUT_MS: '3000', RECEIVER_MAX_REQUESTS_PER_SOCKET: '0', RECEIVER_MAX_CONNECTIONS: '64', RECEIVER_ADDRESS_RATE_LIMIT: '0',
+      RECEIVER_AUTH_FAILURE_LIMIT: '10', RECEIVER_INFLIGHT_BODY_LIMIT: String(256 * 1024 * 1024), RECEIVER_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1',
+    });
+    expect(c.timeouts).toEqual({ headersMs: 5000, requestMs: 7000, socketIdleMs: 9000, keepAliveMs: 3000, maxRequestsPerSocket: 0, maxConnections: 64 });
+    expect(c.rateLimits).toEqual({ perPrincipalPerSecond: DEFAULT_RATE_LIMITS.perPrincipalPerSecond, perAddressPerSecond: 0, authFailuresPerMinute: 10 });
+    expect(c.limits.inflightBodyBytes).toBe(256 * 1024 * 1024);
+    expect(c.trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1']);
   });
 
   it.each([
     [{}, /RECEIVER_DATABASE_URL is not set/],
     [{ RECEIVER_DATABASE_URL: 'postgres://x/y' }, /RECEIVER_DATABASE_URL.*expected mysql:\/\//],
     [{ RECEIVER_DATABASE_URL: 'mysql://host' }, /RECEIVER_DATABASE_URL.*expected/],
+    [{ RECEIVER_DATABASE_URL: 'mysql://u:secretpw#x@db.example:3306/index' }, /RECEIVER_DATABASE_URL contains an unencoded '#': percent-encode .*# → %23/],
+    [{ RECEIVER_DATABASE_URL: 'mysql://u:secretpw/x@db.example:3306/index' }, /RECEIVER_DATABASE_URL .*percent-encode/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_INFLIGHT_BODY_LIMIT: '2048' }, /RECEIVER_INFLIGHT_BODY_LIMIT="2048" is invalid: expected at least RECEIVER_BODY_LIMIT/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_TRUST_PROXY: '10.0.0.1,nope' }, /RECEIVER_TRUST_PROXY="10.0.0.1,nope" is invalid: expected comma-separated IP addresses or CIDRs/],
+    [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_REQUEST_TIMEOUT_MS: '0' }, /RECEIVER_REQUEST_TIMEOUT_MS="0" is invalid/],
     [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_PORT: '70000' }, /RECEIVER_PORT="70000" is invalid: expected an integer from 0 to 65535/],
     [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_MAX_RECORDS: '-1' }, /RECEIVER_MAX_RECORDS="-1"/],
     [{ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_LOG_LEVEL: 'loud' }, /RECEIVER_LOG_LEVEL="loud"/],

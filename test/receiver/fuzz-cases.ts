@@ -88,7 +88,7 @@ export class FuzzGenerator {
   /** A newer version of an existing study that must be rejected: the stored study must not change. */
   private rejectedUpdate(): FuzzCase {
     const bad = pick(this.r, [
-      { study_datetime: '2020-02-30T00:00:00' }, { source_seq: -1 }, { source_seq: '2000000' }, { deleted: 'yes' }, { content_hash: 'XYZ' },
+      { study_datetime: ['2020-02-01T00:00:00'] }, { source_seq: -1 }, { source_seq: '2000000' }, { deleted: 'yes' }, { content_hash: 'XYZ' },
       { accession_no: 'A'.repeat(65) }, { study_series: 'many' }, { modalities: 'CT' }, { center: this.ctx.otherCenter }, { study_pk: -3 },
     ]);
     const rec = { ...record(pick(this.r, this.ctx.existing), 2_000_000 + this.n, { study_description: 'must not be stored' }), ...bad };
@@ -149,7 +149,7 @@ export class FuzzGenerator {
       : r < 0.75 ? `/api/v2/patients/${encodeURIComponent(value || '%')}/studies`
         : r < 0.9 ? `/api/v1/${pick(this.r, ['patient_id', 'patient_name', 'description'])}/${encodeURIComponent(value || '_')}`
           : `/api/v2/stats?group_by=${encodeURIComponent(value)}`;
-    const auth = path.startsWith('/api/v1') ? { 'x-api-key': this.ctx.token } : { authorization: `Bearer ${this.ctx.token}` };
+    const auth: Record<string, string> = path.startsWith('/api/v1') ? { 'x-api-key': this.ctx.token } : { authorization: `Bearer ${this.ctx.token}` };
     return { category: 'SQL metacharacters in filters', method: 'GET', path, headers: auth };
   }
 
@@ -202,7 +202,7 @@ export class FuzzGenerator {
 
   private badEncoding(): FuzzCase {
     const c = this.ingest('bad content type or encoding', [record(this.iuid(), 1)]);
-    const headers = pick(this.r, [{ 'content-encoding': 'br' }, { 'content-encoding': 'deflate' }, { 'content-encoding': 'gzip, gzip' },
+    const headers = pick<Record<string, string>>(this.r, [{ 'content-encoding': 'br' }, { 'content-encoding': 'deflate' }, { 'content-encoding': 'gzip, gzip' },
       { 'content-type': 'text/plain' }, { 'content-type': 'multipart/form-data; boundary=x' }, { 'content-type': 'application/x-www-form-urlencoded' }]);
     return { ...c, headers: { ...c.headers, ...headers } };
   }

@@ -25,7 +25,9 @@ export async function startReceiver(prefix: string, options: Partial<AppOptions>
   const store = createStore(pool);
   const logLines: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
-  const app = buildApp({ store, log, ...options });
+  // Rate limits off unless a test asks for them: suites send thousands of requests from one address.
+  const rateLimits = { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0, ...options.rateLimits };
+  const app = buildApp({ store, log, ...options, rateLimits });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

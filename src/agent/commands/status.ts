@@ -1,9 +1,12 @@
 import type { Command } from '../command-context.js';
 import { openSource } from '../agent-runtime.js';
+import { guardDatabaseErrors } from '../pacs/database-error-guard.js';
 
 /** `indexer status`: JSON on stdout, read without taking the pass lock (works during a pass). */
 export const run: Command = async (ctx) => {
-  const source = await openSource(ctx.config);
+  const opened = await openSource(ctx.config);
+  // A revoked privilege is named with its GRANT (exit 3), as during a pass.
+  const source = ctx.config.source === 'orthanc' ? opened : guardDatabaseErrors(opened, ctx.config.database);
   try {
     const s = await source.status();
     const out = {

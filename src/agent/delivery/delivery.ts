@@ -18,6 +18,11 @@ export interface DeliveryResult {
 /** Sends records to a receiver; resolves only when every record was answered for. */
 export interface Delivery {
   send(records: readonly StudyRecord[], signal: AbortSignal): Promise<DeliveryResult>;
+  /**
+   * The receiver's highest version for this centre, the floor of the agent's versions; null when
+   * it holds none or cannot tell (an older receiver). Absent: the protocol cannot ask (legacy).
+   */
+  versionFloor?(signal: AbortSignal): Promise<number | null>;
   close(): Promise<void>;
 }
 

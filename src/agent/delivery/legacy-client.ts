@@ -1,9 +1,10 @@
-import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { StudyRecord } from '../../shared/study-record.js';
 import type { AgentConfig } from '../config.js';
 import { emptyDeliveryResult, type Delivery, type DeliveryResult } from './delivery.js';
+import { receiverMessage, unexpectedStatus } from './http-failure.js';
 import { createHttpAgent, postWithRetry } from './http-transport.js';
+import { warnIfPlainHttp } from './receiver-url.js';
 import { runLimited } from './run-limited.js';
 
 type LegacyConfig = Pick<AgentConfig, 'webservice_url' | 'key' | 'max_in_flight' | 'http'>;
@@ -31,6 +32,7 @@ export function toLegacyRecord(r: StudyRecord): Record<string, unknown> {
  * Tombstones are skipped: the legacy protocol cannot express a deletion.
  */
 export function createLegacyClient(config: LegacyConfig, log: Logger): Delivery {
+  warnIfPlainHttp(config.webservice_url, 'webservice_url', log);
   const agent = createHttpAgent(config.http, config.max_in_flight);
   const headers = { 'content-type': 'application/json', 'x-api-key': config.key };
 
@@ -42,14 +44,14 @@ export function createLegacyClient(config: LegacyConfig, log: Logger): Delivery 
     }
     const body = Buffer.from(JSON.stringify(toLegacyRecord(record)));
     const res = await postWithRetry(config.webservice_url, headers, body, {
-      agent, http: config.http, log, signal, what: { study_pk: record.study_pk },
+      agent, http: config.http, log, signal, what: { study_pk: record.study_pk }, setting: 'webservice_url',
     });
     if (res.status >= 200 && res.status < 300) {
       result.stored = 1;
     } else if (res.status === 400 || res.status === 413 || res.status === 422) {
-      result.rejected.push({ record, reason: `legacy receiver answered HTTP ${res.status}: ${res.text.slice(0, 200)}` });
+      result.rejected.push({ record, reason: `legacy receiver answered HTTP ${res.status}: ${receiverMessage(res.text) ?? res.text.slice(0, 200)}` });
     } else {
-      throw new DeliveryError('RECEIVER_PROTOCOL', `legacy receiver answered HTTP ${res.status}`, { status: res.status });
+      throw unexpectedStatus(res.status, 'POST', config.webservice_url, res.text, 'webservice_url', 'a legacy record');
     }
     return result;
   };

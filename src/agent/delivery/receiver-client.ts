@@ -5,8 +5,11 @@ import type { Logger } from '../../shared/logger.js';
 import type { StudyRecord } from '../../shared/study-record.js';
 import type { AgentConfig } from '../config.js';
 import { emptyDeliveryResult, mergeDeliveryResults, type Delivery, type DeliveryResult } from './delivery.js';
+import { unexpectedStatus } from './http-failure.js';
 import { createHttpAgent, postWithRetry } from './http-transport.js';
+import { warnIfPlainHttp } from './receiver-url.js';
 import { runLimited } from './run-limited.js';
+import { fetchVersionFloor } from './version-floor.js';
 
 type ClientConfig = Pick<AgentConfig, 'url' | 'center' | 'key' | 'batch_size' | 'max_in_flight' | 'http'>;
 
@@ -36,6 +39,7 @@ function parseAnswer(text: string): BatchAnswer {
 
 /** The v2 protocol: gzip JSON batches to {url}/api/v2/centers/{center}/studies, a bounded number in flight. */
 export function createReceiverClient(config: ClientConfig, log: Logger): Delivery {
+  warnIfPlainHttp(config.url, 'url', log);
   const agent = createHttpAgent(config.http, config.max_in_flight);
   const url = studiesUrl(config.url, config.center);
   const headers = {
@@ -56,9 +60,7 @@ export function createReceiverClient(config: ClientConfig, log: Logger): Deliver
       return mergeDeliveryResults(first, await postBatch(records.slice(mid), signal));
     }
     if (res.status === 413) return { ...emptyDeliveryResult(), rejected: [{ record: records[0]!, reason: 'record too large for the receiver (HTTP 413)' }] };
-    if (res.status !== 200) {
-      throw new DeliveryError('RECEIVER_PROTOCOL', `receiver answered HTTP ${res.status} to a batch`, { status: res.status });
-    }
+    if (res.status !== 200) throw unexpectedStatus(res.status, 'POST', url, res.text, 'url', 'a batch');
     const answer = parseAnswer(res.text);
     const rejected = answer.rejected
       .filter((r) => Number.isInteger(r.index) && records[r.index] !== undefined)
@@ -73,6 +75,7 @@ export function createReceiverClient(config: ClientConfig, log: Logger): Deliver
       const results = await runLimited(batches, config.max_in_flight, (b) => postBatch(b, signal));
       return results.reduce(mergeDeliveryResults, emptyDeliveryResult());
     },
+    versionFloor: (signal) => fetchVersionFloor(config, agent, log, signal),
     async close() {
       await agent.close();
     },
@@ -85,12 +88,9 @@ export async function probeReceiver(config: ClientConfig, log: Logger, signal: A
   const agent = createHttpAgent(http, 1);
   try {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${config.key}` };
-    const res = await postWithRetry(studiesUrl(config.url, config.center), headers, Buffer.from('{"records":[]}'), {
-      agent, http, log, signal, what: { probe: true },
-    });
-    if (res.status !== 200) {
-      throw new DeliveryError('RECEIVER_PROTOCOL', `receiver answered HTTP ${res.status} to an empty batch`, { status: res.status });
-    }
+    const url = studiesUrl(config.url, config.center);
+    const res = await postWithRetry(url, headers, Buffer.from('{"records":[]}'), { agent, http, log, signal, what: { probe: true } });
+    if (res.status !== 200) throw unexpectedStatus(res.status, 'POST', url, res.text, 'url', 'an empty batch');
   } finally {
     await agent.close();
   }

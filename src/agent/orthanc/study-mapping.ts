@@ -1,5 +1,6 @@
+import { fitRecordToColumns } from '../../shared/record-limits.js';
+import { cleanText, isCalendarDate, parseBirthdate, type ParsedValue } from '../../shared/record-values.js';
 import type { StudyRecord } from '../../shared/study-record.js';
-import { isCalendarDate, parseBirthdate, type ParsedValue } from '../record/date-parse.js';
 import type { ConversionStats } from '../record/study-mapper.js';
 import type { OrthancSeries, OrthancStudy, OrthancTags } from './orthanc-client.js';
 
@@ -12,9 +13,7 @@ import type { OrthancSeries, OrthancStudy, OrthancTags } from './orthanc-client.
 /** A tag's text, or null when absent, empty or blank (Orthanc gives "" for present-but-empty tags). */
 function tag(tags: OrthancTags | undefined, name: string): string | null {
   const v = tags?.[name];
-  if (typeof v !== 'string') return null;
-  const text = v.includes('\0') ? v.replace(/\0/g, '') : v;
-  return text.trim() === '' ? null : text.trim();
+  return typeof v === 'string' ? (cleanText(v)?.trim() ?? null) : null;
 }
 
 const NONE: ParsedValue = { value: null, invalid: false };
@@ -71,7 +70,7 @@ export function mapOrthancStudy(
   const birth = parseBirthdate(tag(p, 'PatientBirthDate'));
   if (birth.invalid) stats.invalid_birthdate += 1;
   const modalities = seriesModalities(series);
-  return {
+  const record: StudyRecord = {
     center,
     study_iuid: iuid,
     study_pk: null,
@@ -94,4 +93,6 @@ export function mapOrthancStudy(
     source_seq: sourceSeq,
     deleted: false,
   };
+  if (fitRecordToColumns(record).length > 0) stats.truncated += 1;
+  return record;
 }

@@ -5,6 +5,7 @@ import type mysql from 'mysql2/promise';
 import { DatabaseError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { toCaptureError } from './capture-errors.js';
+import { preflightCapture } from './capture-requirements.js';
 import type { PacsConnection } from './pacs-db.js';
 import { runSqlScript } from './sql-script.js';
 
@@ -27,6 +28,8 @@ export interface TriggerInfo {
   table: string;
   timing: string;
   event: string;
+  /** `user@host` the trigger runs as. */
+  definer: string;
 }
 
 export interface CaptureStatus {
@@ -34,8 +37,12 @@ export interface CaptureStatus {
   queue: QueueShape;
   stateTable: boolean;
   deadLetterTable: boolean;
+  /** The legacy queue renamed aside by an install that has not finished migrating it. */
+  legacyQueueTable: boolean;
   schemaVersion: number | null;
   presentTriggers: string[];
+  /** The accounts (`user@host`) our present triggers run as. */
+  definers: string[];
   missingTriggers: string[];
   legacyTrigger: boolean;
   /** Triggers on study or patient that are neither ours nor the legacy indexer's. */
@@ -49,14 +56,14 @@ export interface CaptureStatus {
 }
 
 interface NameRow extends mysql.RowDataPacket { name: string }
-interface TriggerRow extends mysql.RowDataPacket { name: string; tbl: string; timing: string; event: string }
+interface TriggerRow extends mysql.RowDataPacket { name: string; tbl: string; timing: string; event: string; definer: string }
 interface ValueRow extends mysql.RowDataPacket { value: string | null }
 interface UserRow extends mysql.RowDataPacket { user: string }
 
 export async function inspectCapture(conn: PacsConnection, dbName: string): Promise<CaptureStatus> {
   const [tables] = await conn.query<NameRow[]>(
     `SELECT TABLE_NAME AS name FROM information_schema.TABLES
-     WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('study_service', 'indexer_state', 'indexer_dead_letter')`,
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('study_service', 'indexer_state', 'indexer_dead_letter', 'indexer_legacy_queue')`,
     [dbName],
   );
   const has = new Set(tables.map((r) => r.name.toLowerCase()));
@@ -65,11 +72,11 @@ export async function inspectCapture(conn: PacsConnection, dbName: string): Prom
     [dbName],
   );
   const [triggerRows] = await conn.query<TriggerRow[]>(
-    `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event
+    `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event, DEFINER AS definer
      FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
     [dbName],
   );
-  const triggers = triggerRows.map((r) => ({ name: r.name, table: r.tbl, timing: r.timing, event: r.event }));
+  const triggers = triggerRows.map((r) => ({ name: r.name, table: r.tbl, timing: r.timing, event: r.event, definer: String(r.definer) }));
   const names = new Set(triggers.map((t) => t.name));
   const ours = new Set<string>([...CAPTURE_TRIGGERS, LEGACY_TRIGGER]);
   const foreignTriggers = triggers.filter((t) => ['study', 'patient'].includes(t.table.toLowerCase()) && !ours.has(t.name));
@@ -83,8 +90,10 @@ export async function inspectCapture(conn: PacsConnection, dbName: string): Prom
     queue,
     stateTable: has.has('indexer_state'),
     deadLetterTable: has.has('indexer_dead_letter'),
+    legacyQueueTable: has.has('indexer_legacy_queue'),
     schemaVersion,
     presentTriggers,
+    definers: [...new Set(triggers.filter((t) => (CAPTURE_TRIGGERS as readonly string[]).includes(t.name)).map((t) => t.definer))],
     missingTriggers: CAPTURE_TRIGGERS.filter((n) => !names.has(n)),
     legacyTrigger: names.has(LEGACY_TRIGGER),
     foreignTriggers,
@@ -108,13 +117,18 @@ async function readSchemaVersion(conn: PacsConnection, dbName: string): Promise<
 
 /** What is wrong with the capture objects, one line each, for `indexer check` (empty: all is well). */
 export function captureProblems(s: CaptureStatus): string[] {
+  const missing: string[] = [];
+  if (s.queue === 'missing') missing.push('change queue table study_service is missing');
+  if (!s.stateTable) missing.push('state table indexer_state is missing');
+  if (!s.deadLetterTable) missing.push('table indexer_dead_letter is missing');
+  if (s.missingTriggers.length > 0) missing.push(`triggers missing: ${s.missingTriggers.join(', ')}`);
   const problems: string[] = [];
-  if (s.queue === 'missing') problems.push('change queue table study_service is missing');
+  const nothing = s.queue === 'missing' && !s.stateTable && !s.deadLetterTable && s.presentTriggers.length === 0;
+  if (nothing) problems.push('capture objects are not installed: run `indexer install`');
+  else if (missing.length > 0) problems.push(`${missing.join('; ')} — run \`indexer install\``);
   if (s.queue === 'legacy') problems.push('study_service is the legacy indexer queue: run `indexer install`');
   if (s.queue === 'outdated') problems.push('study_service lacks columns of this version: run `indexer install`');
-  if (!s.stateTable) problems.push('state table indexer_state is missing');
-  if (!s.deadLetterTable) problems.push('table indexer_dead_letter is missing');
-  if (s.missingTriggers.length > 0) problems.push(`triggers missing: ${s.missingTriggers.join(', ')}`);
+  if (s.legacyQueueTable) problems.push('indexer_legacy_queue is left from an interrupted migration: run `indexer install` to finish it');
   if (s.legacyTrigger) problems.push(`legacy trigger ${LEGACY_TRIGGER} is still installed: run \`indexer install\``);
   if (s.schemaVersion !== null && s.schemaVersion > SCHEMA_VERSION) {
     problems.push(`capture objects are schema version ${s.schemaVersion}, newer than this agent (${SCHEMA_VERSION}): upgrade the agent`);
@@ -149,8 +163,10 @@ export async function installCapture(conn: PacsConnection, dbName: string, log: 
       hint: 'MySQL 5.5/5.6 allow one trigger per table, timing and event: ask whoever owns that trigger; the indexer never drops it',
     });
   }
+  const who = await currentUser(conn);
+  await preflightCapture(conn, who, before, 'install');
   const legacyQueued = before.queue === 'legacy' ? await countRows(conn, dbName, 'study_service') : 0;
-  await runCaptureScript(conn, dbName, installSql(), 'install');
+  await runCaptureScript(conn, dbName, installSql(), 'install', who);
   const after = await inspectCapture(conn, dbName);
   if (!after.current) {
     throw new DatabaseError('CAPTURE_MISSING', `install in ${dbName} finished but capture objects are incomplete: ${captureProblems(after).join('; ')}`);
@@ -164,14 +180,20 @@ export async function installCapture(conn: PacsConnection, dbName: string, log: 
 
 /** Removes the capture objects, triggers first. The legacy indexer's objects are left alone. */
 export async function uninstallCapture(conn: PacsConnection, dbName: string, log: Logger): Promise<CaptureStatus> {
-  await runCaptureScript(conn, dbName, uninstallSql(), 'uninstall');
+  const who = await currentUser(conn);
+  await preflightCapture(conn, who, await inspectCapture(conn, dbName), 'uninstall');
+  await runCaptureScript(conn, dbName, uninstallSql(), 'uninstall', who);
   const after = await inspectCapture(conn, dbName);
   log.info({ database: dbName, keptLegacyQueue: after.queue === 'legacy' }, 'capture objects removed');
   return after;
 }
 
-async function runCaptureScript(conn: PacsConnection, dbName: string, script: string, action: 'install' | 'uninstall'): Promise<void> {
+async function currentUser(conn: PacsConnection): Promise<string> {
   const [[who]] = await conn.query<UserRow[]>('SELECT CURRENT_USER() AS user');
+  return who?.user ?? 'indexer@%';
+}
+
+async function runCaptureScript(conn: PacsConnection, dbName: string, script: string, action: 'install' | 'uninstall', who: string): Promise<void> {
   try {
     await conn.query(`USE ${quoteIdent(dbName)}`);
     // DDL on study/patient waits for the PACS's open transactions and queues new ones behind it:
@@ -179,7 +201,7 @@ async function runCaptureScript(conn: PacsConnection, dbName: string, script: st
     await conn.query('SET SESSION lock_wait_timeout = ?', [DDL_LOCK_WAIT_SECONDS]);
     await runSqlScript(conn, script);
   } catch (err) {
-    throw toCaptureError(err, { currentUser: who?.user ?? 'indexer@%', database: dbName, action });
+    throw toCaptureError(err, { currentUser: who, database: dbName, action });
   }
 }
 

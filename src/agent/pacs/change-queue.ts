@@ -44,12 +44,12 @@ export async function deleteQueueRows(db: Queryable, seqs: readonly number[]): P
 }
 
 export async function maxQueueSeq(db: Queryable): Promise<number> {
-  const [rows] = await db.query<RowDataPacket[]>('SELECT COALESCE(MAX(seq), 0) AS s FROM study_service');
+  const [rows] = await db.query<RowDataPacket[]>('SELECT COALESCE(MAX(seq), 0) AS s FROM study_service WHERE seq > 0');
   return Number(rows[0]?.s ?? 0);
 }
 
 export async function queueBacklog(db: Queryable): Promise<number> {
-  const [rows] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM study_service');
+  const [rows] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM study_service WHERE seq > 0');
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -85,4 +85,58 @@ export async function queueCounter(db: Queryable): Promise<number | null> {
   );
   const v = rows[0]?.next_seq;
   return v === null || v === undefined ? null : Number(v);
+}
+
+export interface QueueEntry {
+  seq: number;
+  study_pk: number;
+  op: string;
+  /** Set for deletions only (the delete trigger keeps it): an identifier, not patient data. */
+  study_iuid: string | null;
+  queued_at: string | null;
+}
+
+export interface QueueOverview {
+  total: number;
+  /** Changes per kind: I (insert), U (update), D (delete). */
+  by_kind: Record<string, number>;
+  oldest_queued_at: string | null;
+  /** Seconds since the oldest change was queued, by the database's clock. */
+  oldest_age_s: number | null;
+}
+
+/** Counts by kind and the oldest change's age; positions <= 0 are the agent's markers, not changes. */
+export async function queueOverview(db: Queryable): Promise<QueueOverview> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT op, COUNT(*) AS n, DATE_FORMAT(MIN(queued_at), '%Y-%m-%d %H:%i:%s') AS oldest, TIMESTAMPDIFF(SECOND, MIN(queued_at), NOW()) AS age
+     FROM study_service WHERE seq > 0 GROUP BY op ORDER BY op`,
+  );
+  const overview: QueueOverview = { total: 0, by_kind: { I: 0, U: 0, D: 0 }, oldest_queued_at: null, oldest_age_s: null };
+  for (const r of rows) {
+    const n = Number(r.n);
+    overview.total += n;
+    overview.by_kind[String(r.op)] = n;
+    const oldest = r.oldest === null ? null : String(r.oldest);
+    if (oldest !== null && (overview.oldest_queued_at === null || oldest < overview.oldest_queued_at)) {
+      overview.oldest_queued_at = oldest;
+      overview.oldest_age_s = r.age === null ? null : Number(r.age);
+    }
+  }
+  return overview;
+}
+
+/** The oldest `limit` changes, in queue order. */
+export async function listQueue(db: Queryable, limit: number): Promise<QueueEntry[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT seq, study_pk, op, study_iuid, DATE_FORMAT(queued_at, '%Y-%m-%d %H:%i:%s') AS queued_at
+     FROM study_service WHERE seq > 0 ORDER BY seq LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    study_pk: Number(r.study_pk),
+    op: String(r.op),
+    study_iuid: r.study_iuid === null ? null : Buffer.from(r.study_iuid as Buffer).toString('latin1'),
+    queued_at: r.queued_at === null ? null : String(r.queued_at),
+  }));
 }

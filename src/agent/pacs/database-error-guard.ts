@@ -1,6 +1,7 @@
 import { IndexerError } from '../../shared/errors.js';
 import type { AgentConfig } from '../config.js';
-import { toDatabaseError } from './pacs-db.js';
+import { isPrivilegeError } from './capture-errors.js';
+import { openPacsConnection, toDatabaseError } from './pacs-db.js';
 
 /** A mysql2 error (server or connection), as opposed to the agent's own or a programming error. */
 function isDriverError(err: unknown): err is Error & { code: string; sql?: string } {
@@ -16,12 +17,33 @@ export function mapDatabaseError(err: unknown, db: AgentConfig['database']): unk
   return toDatabaseError(err, db);
 }
 
+/** The same, naming the account as GRANT needs it (CURRENT_USER(), asked on a fresh connection). */
+export async function mapDatabaseErrorNamingAccount(err: unknown, db: AgentConfig['database']): Promise<unknown> {
+  if (!isPrivilegeError(err) || !isDriverError(err)) return mapDatabaseError(err, db);
+  delete err.sql;
+  return toDatabaseError(err, db, await currentUserOf(db));
+}
+
+async function currentUserOf(db: AgentConfig['database']): Promise<string | undefined> {
+  try {
+    const conn = await openPacsConnection(db);
+    try {
+      const [rows] = await conn.query('SELECT CURRENT_USER() AS u');
+      return String((rows as { u: string }[])[0]?.u ?? '') || undefined;
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 function guardPromise<T>(value: T, db: AgentConfig['database']): T {
   if (!(value instanceof Promise)) return value;
   return value.then(
     (result: unknown) => guardAck(result, db),
-    (err: unknown) => {
-      throw mapDatabaseError(err, db);
+    async (err: unknown) => {
+      throw await mapDatabaseErrorNamingAccount(err, db);
     },
   ) as T;
 }

@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../../shared/errors.js';
 import type { AgentConfig } from '../config.js';
+import { isPrivilegeError, runtimePrivilegeError } from './capture-errors.js';
 
 export type PacsPool = mysql.Pool;
 export type PacsConnection = mysql.PoolConnection | mysql.Connection;
@@ -34,10 +35,23 @@ export function describeTarget(db: AgentConfig['database']): string {
   return `${db.user}@${db.socket ?? `${db.host}:${db.port}`}/${db.name}`;
 }
 
-/** Maps a driver error to a DatabaseError naming the target, never the credentials. */
-export function toDatabaseError(err: unknown, db: AgentConfig['database']): DatabaseError {
+const CAPTURE_TABLES = /\b(study_service|indexer_state|indexer_dead_letter)\b/;
+
+/**
+ * Maps a driver error to a DatabaseError naming the target, never the credentials. `account`
+ * (CURRENT_USER()) spells the GRANT of a privilege error; without it the configured user at '%'.
+ */
+export function toDatabaseError(err: unknown, db: AgentConfig['database'], account?: string): DatabaseError {
   const e = err as { code?: string; errno?: number; message?: string };
   const target = describeTarget(db);
+  if (isPrivilegeError(err)) return runtimePrivilegeError(err, account ?? `${db.user}@%`, db.name);
+  if (e.code === 'ER_NO_SUCH_TABLE' && CAPTURE_TABLES.test(e.message ?? '')) {
+    const table = CAPTURE_TABLES.exec(e.message ?? '')![1];
+    return new DatabaseError('CAPTURE_MISSING', `capture table ${table} is missing from PACS database ${target}`, {
+      cause: err,
+      hint: 'run `indexer install` (or have a DBA apply `indexer install --print`), then `indexer reconcile`: changes made meanwhile were not queued',
+    });
+  }
   switch (e.code) {
     case 'ER_ACCESS_DENIED_ERROR':
       return new DatabaseError('DB_UNREACHABLE', `access denied to PACS database ${target}`, {

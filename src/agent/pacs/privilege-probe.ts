@@ -9,7 +9,7 @@ type Queryable = PacsPool | PacsConnection;
 const PROBES: { what: string; sql: string }[] = [
   { what: 'SELECT on study', sql: 'SELECT pk FROM study LIMIT 0' },
   { what: 'SELECT on patient', sql: 'SELECT pk, merge_fk FROM patient LIMIT 0' },
-  { what: 'SELECT, DELETE on study_service', sql: 'DELETE FROM study_service WHERE seq < 0' },
+  { what: 'SELECT, DELETE on study_service', sql: 'DELETE FROM study_service WHERE seq IS NULL' },
   { what: 'SELECT, UPDATE on indexer_state', sql: "UPDATE indexer_state SET value = value WHERE name = '-'" },
   { what: 'INSERT on indexer_state', sql: "INSERT INTO indexer_state (name, value) SELECT name, value FROM indexer_state WHERE 1 = 0" },
   { what: 'SELECT, INSERT on indexer_dead_letter', sql: 'INSERT INTO indexer_dead_letter (source_seq, reason, created_at) SELECT source_seq, reason, created_at FROM indexer_dead_letter WHERE 1 = 0' },
@@ -36,18 +36,4 @@ export async function currentAccount(db: Queryable): Promise<{ user: string; ver
   const [rows] = await db.query('SELECT CURRENT_USER() AS u, VERSION() AS v');
   const row = (rows as { u: string; v: string }[])[0];
   return { user: String(row?.u ?? ''), version: String(row?.v ?? '') };
-}
-
-/**
- * information_schema.TRIGGERS lists a table's triggers only to accounts with TRIGGER on it, which
- * the running agent does not need: without it, "no triggers" may just mean "cannot see them".
- */
-export async function canSeeTriggers(db: Queryable, dbName: string): Promise<boolean> {
-  const [rows] = await db.query(
-    `SELECT (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'TRIGGER')
-          + (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE PRIVILEGE_TYPE = 'TRIGGER' AND TABLE_SCHEMA = ?)
-          + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE PRIVILEGE_TYPE = 'TRIGGER' AND TABLE_SCHEMA = ? AND TABLE_NAME = 'study') AS n`,
-    [dbName, dbName],
-  );
-  return Number((rows as { n: number }[])[0]?.n ?? 0) > 0;
 }

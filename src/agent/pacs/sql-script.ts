@@ -56,11 +56,44 @@ export function splitSqlScript(text: string): string[] {
   return statements;
 }
 
-/** Runs a client script statement by statement on one connection (session variables carry over). */
+/**
+ * Runs a client script statement by statement on one connection (session variables carry over).
+ * A failure carries `statement`: the first line of the statement that failed, for the message.
+ */
 export async function runSqlScript(conn: PacsConnection, text: string): Promise<number> {
   const statements = splitSqlScript(text);
-  for (const sql of statements) await conn.query(sql);
+  // PREPARE name FROM @var: a failing EXECUTE is named by the statement it ran.
+  const prepared = new Map<string, string>();
+  for (const sql of statements) {
+    const prep = /^PREPARE\s+(\w+)\s+FROM\s+@(\w+)$/i.exec(sql);
+    if (prep) prepared.set(prep[1]!.toLowerCase(), prep[2]!);
+    try {
+      await conn.query(sql);
+    } catch (err) {
+      if (err && typeof err === 'object') Object.assign(err, { statement: await failedStatement(conn, sql, prepared) });
+      throw err;
+    }
+  }
   return statements.length;
+}
+
+async function failedStatement(conn: PacsConnection, sql: string, prepared: Map<string, string>): Promise<string> {
+  const exec = /^EXECUTE\s+(\w+)$/i.exec(sql);
+  const variable = exec ? prepared.get(exec[1]!.toLowerCase()) : undefined;
+  if (!variable) return statementSummary(sql);
+  try {
+    const [rows] = await conn.query(`SELECT @${variable} AS s`);
+    const text = (rows as { s?: unknown }[])[0]?.s;
+    return statementSummary(text === null || text === undefined ? sql : String(text));
+  } catch {
+    return statementSummary(sql);
+  }
+}
+
+/** A statement's head, enough to find it in the script: its first line, shortened. */
+export function statementSummary(sql: string): string {
+  const first = sql.split('\n', 1)[0]!.trim();
+  return first.length > 120 ? `${first.slice(0, 117)}...` : first;
 }
 
 function lineEnd(text: string, from: number): number {

@@ -8,6 +8,8 @@ export const STATE = {
   schemaVersion: 'schema_version',
   versionHigh: 'version_high',
   lastAckSeq: 'sync.last_ack_seq',
+  /** The token of the queue's generation marker (pacs/queue-generation.ts). */
+  queueGeneration: 'queue.generation',
   initialStartSeq: 'initial.start_seq',
   initialStartedAt: 'initial.started_at',
   initialLastPk: 'initial.last_pk',
@@ -45,13 +47,6 @@ export async function writeStates(db: Queryable, values: Record<string, string |
   );
 }
 
-/** When a state value was last written (epoch seconds), or null. */
-export async function readStateWrittenAt(db: Queryable, name: string): Promise<number | null> {
-  const [rows] = await db.query<RowDataPacket[]>('SELECT UNIX_TIMESTAMP(updated_at) AS at FROM indexer_state WHERE name = ?', [name]);
-  const v = rows[0]?.at;
-  return v === null || v === undefined ? null : Number(v);
-}
-
 export async function readNumberState(db: Queryable, name: string): Promise<number | null> {
   const v = await readState(db, name);
   if (v === null || v.trim() === '') return null;
@@ -60,19 +55,20 @@ export async function readNumberState(db: Queryable, name: string): Promise<numb
 }
 
 /**
- * Allocates the version (source_seq) of one chunk: above every queue position and above every
- * version handed out before, committed before anything carrying it is sent (docs/design.md).
- * Runs under the pass lock, so no other agent allocates concurrently.
+ * Allocates the version (source_seq) of one chunk: above every queue position, above every
+ * version handed out before and above `floor` (the receiver's highest for the centre, so a reset
+ * or restored indexer_state never sends versions backwards), committed before anything carrying
+ * it is sent (docs/design.md). Runs under the pass lock, so no other agent allocates concurrently.
  */
-export async function allocateVersion(db: Queryable): Promise<number> {
+export async function allocateVersion(db: Queryable, floor: number | null = null): Promise<number> {
   const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT (SELECT COALESCE(MAX(seq), 0) FROM study_service) AS max_seq,
+    `SELECT (SELECT COALESCE(MAX(seq), 0) FROM study_service WHERE seq > 0) AS max_seq,
             (SELECT value FROM indexer_state WHERE name = ?) AS high`,
     [STATE.versionHigh],
   );
   const maxSeq = Number(rows[0]?.max_seq ?? 0);
   const high = Number(rows[0]?.high ?? 0) || 0;
-  const version = Math.max(maxSeq, high + 1);
+  const version = Math.max(maxSeq, high + 1, (floor ?? 0) + 1);
   await writeState(db, STATE.versionHigh, version);
   return version;
 }

@@ -1,6 +1,21 @@
+import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Delivery, DeliveryResult } from '../delivery/delivery.js';
 import type { SourceChunk, StudySource } from '../source/study-source.js';
+
+/**
+ * Every record of a chunk carries a version allocated for it just now, above every version this
+ * agent allocated before and above the receiver's floor; a re-sent batch (retry, replay after a
+ * crash) carries the same version and is "unchanged". So a "stale" answer means the versions went
+ * backwards: this change would be dropped. Nothing of the chunk is acknowledged; the pass fails.
+ */
+function versionsBehind(stale: number, chunk: SourceChunk): DeliveryError {
+  const version = chunk.records[0]?.source_seq;
+  return new DeliveryError('VERSIONS_BEHIND', `receiver holds newer versions than the agent sent for ${stale} of ${chunk.records.length} records (source_seq ${version}): nothing of this chunk was acknowledged`, {
+    hint: 'the PACS-side state (indexer_state, the Orthanc state file) was reset or restored and the receiver could not tell its highest version '
+      + '(upgrade it: GET /api/v2/centers/{center}/source-seq), or another agent sends as this centre (check center on every host)',
+  });
+}
 
 /**
  * Delivers one chunk and acknowledges it: rejected records go to the dead letters (they count as
@@ -10,6 +25,7 @@ export async function deliverChunk(
   source: StudySource, delivery: Delivery, chunk: SourceChunk, signal: AbortSignal, log: Logger,
 ): Promise<DeliveryResult> {
   const result = chunk.records.length > 0 ? await delivery.send(chunk.records, signal) : { stored: 0, unchanged: 0, stale: 0, rejected: [], skipped: 0 };
+  if (result.stale > 0) throw versionsBehind(result.stale, chunk);
   if (result.rejected.length > 0) {
     log.warn({ rejected: result.rejected.length, position: chunk.position }, 'receiver rejected records: kept as dead letters');
     // Reasons may quote values: below info level only.

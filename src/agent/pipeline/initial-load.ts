@@ -1,7 +1,7 @@
 import { addChunk, type RunSummary } from './run-summary.js';
 import { deliverChunk } from './deliver-chunk.js';
 import { Progress, type ProgressSink } from './progress.js';
-import { runPass, throwIfStopped, type PassDeps } from './run-pass.js';
+import { passVersionFloor, runPass, throwIfStopped, type PassDeps } from './run-pass.js';
 import type { SourceChunk, StudySource } from '../source/study-source.js';
 
 /**
@@ -23,7 +23,7 @@ function prefetch(source: StudySource, limit: number): Promise<SourceChunk | nul
 export async function runInitialLoad(deps: PassDeps, progressSink: ProgressSink, restart: boolean): Promise<RunSummary> {
   return runPass('initial', deps, async (summary) => {
     const { source, delivery, log, signal } = deps;
-    const start = await source.startInitial(restart);
+    const start = await source.startInitial(restart, passVersionFloor(deps));
     if (start.alreadyDone) {
       log.info({ last_pk: start.from }, 'initial load already complete (use --restart to load everything again)');
       return;

@@ -1,7 +1,7 @@
 import { IndexerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Delivery } from '../delivery/delivery.js';
-import type { StudySource } from '../source/study-source.js';
+import type { StudySource, VersionFloor } from '../source/study-source.js';
 import { finishSummary, startSummary, type RunSummary } from './run-summary.js';
 
 export interface PassDeps {
@@ -16,6 +16,17 @@ export interface PassDeps {
 export function throwIfStopped(signal: AbortSignal): void {
   if (!signal.aborted) return;
   throw signal.reason instanceof IndexerError ? signal.reason : new IndexerError('INTERRUPTED', 'stopped');
+}
+
+/**
+ * The pass's version floor: the receiver is asked once, when the source allocates its first
+ * version (an idle pass never asks); undefined when the protocol cannot ask (legacy).
+ */
+export function passVersionFloor(deps: PassDeps): VersionFloor | undefined {
+  const { delivery, signal } = deps;
+  if (!delivery.versionFloor) return undefined;
+  let asked: Promise<number | null> | undefined;
+  return () => (asked ??= delivery.versionFloor!(signal));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { addChunk, type RunSummary } from './run-summary.js';
 import { deliverChunk } from './deliver-chunk.js';
-import { runPass, throwIfStopped, type PassDeps } from './run-pass.js';
+import { passVersionFloor, runPass, throwIfStopped, type PassDeps } from './run-pass.js';
 
 /**
  * One incremental pass: the changes queued until now, chunk by chunk, each coalesced per study,
@@ -9,7 +9,7 @@ import { runPass, throwIfStopped, type PassDeps } from './run-pass.js';
 export async function runSyncPass(deps: PassDeps): Promise<RunSummary> {
   return runPass('sync', deps, async (summary) => {
     const { source, delivery, log, signal } = deps;
-    await source.startSync();
+    await source.startSync(passVersionFloor(deps));
     for (;;) {
       throwIfStopped(signal);
       const chunk = await source.readChangeChunk(deps.readChunk);

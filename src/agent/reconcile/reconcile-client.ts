@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry, { AbortError } from 'p-retry';
-import { request, type Agent } from 'undici';
-import { DeliveryError, IndexerError } from '../../shared/errors.js';
+import type { Agent } from 'undici';
+import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
-import { createHttpAgent, parseRetryAfter } from '../delivery/http-transport.js';
+import { unexpectedStatus } from '../delivery/http-failure.js';
+import { createHttpAgent, requestWithRetry } from '../delivery/http-transport.js';
+import { warnIfPlainHttp } from '../delivery/receiver-url.js';
 
 /** One day of the receiver's holdings for this centre: live studies and the XOR of their digests. */
 export interface ReceiverDay {
@@ -30,12 +30,6 @@ export interface ReconcileClient {
 type ClientConfig = Pick<AgentConfig, 'url' | 'center' | 'key' | 'http'>;
 
 export const DAY_PATTERN = /^(\d{4}-\d{2}-\d{2}|undated)$/;
-
-class RetryableStatus extends Error {
-  constructor(readonly status: number, readonly retryAfterMs: number | undefined) {
-    super(`HTTP ${status}`);
-  }
-}
 
 function offContract(what: string): DeliveryError {
   return new DeliveryError('RECEIVER_PROTOCOL', `receiver answered the reconcile ${what} request off-contract`, {
@@ -70,55 +64,33 @@ export function parseStudies(body: unknown): ReceiverStudy[] {
   });
 }
 
-async function getOnce(url: string, key: string, agent: Agent, http: ClientConfig['http'], signal: AbortSignal): Promise<unknown> {
-  const res = await request(url, {
-    method: 'GET', headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-    dispatcher: agent, headersTimeout: http.timeout_ms, bodyTimeout: http.timeout_ms, signal,
+/** One GET with delivery's transport (deadline, size cap, bounded retries); the body parsed as JSON. */
+async function getJson(url: string, config: ClientConfig, agent: Agent, log: Logger, signal: AbortSignal): Promise<unknown> {
+  const res = await requestWithRetry(url, { method: 'GET', headers: { authorization: `Bearer ${config.key}`, accept: 'application/json' } }, {
+    agent, http: config.http, log, signal, what: {},
+    failedMessage: 'receiver reconcile request failed',
+    unavailableHint: 'nothing was repaired from this point: run reconcile again later',
   });
-  const text = await res.body.text();
-  const status = res.statusCode;
-  if (status === 401 || status === 403) {
-    throw new AbortError(new DeliveryError('RECEIVER_AUTH', `receiver refused the centre key (HTTP ${status})`, {
-      status, hint: 'check key / INDEXER_KEY and center (server.json)',
-    }));
-  }
-  if (status === 429 || status >= 500) throw new RetryableStatus(status, parseRetryAfter(res.headers['retry-after']));
-  if (status !== 200) {
-    throw new AbortError(new DeliveryError('RECEIVER_PROTOCOL', `receiver answered HTTP ${status} to a reconcile request`, {
-      status, hint: status === 404 ? 'the receiver does not offer reconciliation yet: upgrade it' : undefined,
-    }));
+  if (res.status !== 200) {
+    const err = unexpectedStatus(res.status, 'GET', url, res.text, 'url', 'a reconcile request');
+    if (res.status !== 404) throw err;
+    throw new DeliveryError('RECEIVER_PROTOCOL', err.message, {
+      status: 404, hint: `${err.hint ?? ''}; or the receiver is older than the agent and does not offer reconciliation yet: upgrade it`,
+    });
   }
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(res.text) as unknown;
   } catch {
-    throw new AbortError(new DeliveryError('RECEIVER_PROTOCOL', 'receiver answered a reconcile request with a body that is not JSON'));
+    throw new DeliveryError('RECEIVER_PROTOCOL', 'receiver answered a reconcile request with a body that is not JSON');
   }
 }
 
 /** The reconcile endpoints of the v2 protocol, with the same bounded retries as delivery. */
 export function createReconcileClient(config: ClientConfig, log: Logger): ReconcileClient {
+  warnIfPlainHttp(config.url, 'url', log);
   const agent = createHttpAgent(config.http, 1);
   const base = `${config.url.replace(/\/+$/, '')}/api/v2/centers/${encodeURIComponent(config.center)}/reconcile`;
-  const get = async (url: string, signal: AbortSignal): Promise<unknown> => {
-    try {
-      return await pRetry(() => getOnce(url, config.key, agent, config.http, signal), {
-        retries: config.http.retries, minTimeout: config.http.min_backoff_ms, maxTimeout: config.http.max_backoff_ms,
-        factor: 2, randomize: true, signal, shouldRetry: () => !signal.aborted,
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          log.warn({ attempt: attemptNumber, retries_left: retriesLeft, reason: error.message }, 'receiver reconcile request failed');
-          if (error instanceof RetryableStatus && error.retryAfterMs !== undefined && retriesLeft > 0) {
-            await sleep(Math.min(error.retryAfterMs, config.http.max_backoff_ms), undefined, { signal }).catch(() => undefined);
-          }
-        },
-      });
-    } catch (err) {
-      if (err instanceof IndexerError) throw err;
-      if (signal.aborted) throw signal.reason instanceof IndexerError ? signal.reason : new IndexerError('INTERRUPTED', 'reconcile interrupted');
-      throw new DeliveryError('RECEIVER_UNAVAILABLE', `receiver ${new URL(url).origin} unavailable after ${config.http.retries + 1} attempts (last: ${(err as Error).message})`, {
-        cause: err, hint: 'nothing was repaired from this point: run reconcile again later',
-      });
-    }
-  };
+  const get = (url: string, signal: AbortSignal): Promise<unknown> => getJson(url, config, agent, log, signal);
   return {
     async days(signal) {
       return parseDays(await get(`${base}/days`, signal));

@@ -62,3 +62,25 @@ export function finishReport(report: ReconcileReport, startedMs: number, error?:
   }
   return report;
 }
+
+/**
+ * What `indexer reconcile` prints on stdout: a few lines for a person at a terminal, the report
+ * as one JSON object otherwise (scripts, cron logs). Dates and counts only, no patient data.
+ */
+export function renderReport(report: ReconcileReport, human: boolean): string {
+  if (!human) return `${JSON.stringify(report)}\n`;
+  const r = report;
+  const verdict = !r.ok
+    ? `FAILED${r.error ? `: ${r.error.code}` : ''}`
+    : r.days_differing === 0 ? 'the receiver matches the source' : r.dry_run ? 'drift found (dry run: nothing sent)' : 'drift found and repaired';
+  const lines = [
+    `reconcile${r.dry_run ? ' (dry run)' : ''}: ${verdict}`,
+    `  studies: ${r.source_studies} at the source, ${r.receiver_studies} at the receiver`,
+    `  days compared: ${r.days_compared}, differing: ${r.days_differing}${r.days_skipped ? `, skipped: ${r.days_skipped}` : ''}`,
+    `  missing ${r.missing}, different ${r.different}, extra ${r.extra}, moved ${r.moved}`,
+  ];
+  if (!r.dry_run) lines.push(`  sent ${r.resent} (tombstones ${r.tombstones}): stored ${r.stored}, unchanged ${r.unchanged}, stale ${r.stale}, rejected ${r.rejected}`);
+  if (r.differing_days.length > 0) lines.push(`  differing days: ${r.differing_days.join(', ')}${r.days_differing > r.differing_days.length ? ', …' : ''}`);
+  lines.push(`  took ${(r.duration_ms / 1000).toFixed(1)} s`);
+  return `${lines.join('\n')}\n`;
+}

@@ -81,10 +81,12 @@ class RepairSender {
  * The version is allocated before the source is read, so any later change (queued by a
  * trigger) is sent by the next sync with a higher one.
  */
-async function reconcileDay(deps: ReconcileDeps, day: string, undatedPks: readonly number[], sender: RepairSender, report: ReconcileReport): Promise<void> {
+async function reconcileDay(
+  deps: ReconcileDeps, day: string, undatedPks: readonly number[], sender: RepairSender, report: ReconcileReport, centreFloor: number,
+): Promise<void> {
   const { pool, center, readChunk, signal } = deps;
   const held = await deps.client.studies(day, signal);
-  const floor = held.reduce((m, s) => Math.max(m, s.source_seq), 0);
+  const floor = held.reduce((m, s) => Math.max(m, s.source_seq), centreFloor);
   const version = deps.delivery ? await allocateVersionAbove(pool, floor) : 0;
   const rows = day === 'undated' ? await readStudiesByPkChunked(pool, undatedPks, readChunk) : await readStudiesOfDay(pool, day, readChunk);
   const diff = diffDay(mapRows(rows, center, version).filter((r) => dayOf(r) === day), held);
@@ -119,9 +121,12 @@ export async function reconcile(deps: ReconcileDeps, report: ReconcileReport): P
   report.differing_days = differing.slice(0, DIFFERING_DAYS_SHOWN);
   log.info({ days_compared: compared, days_differing: differing.length, days_skipped: report.days_skipped, source_studies: scan.studies, receiver_studies: report.receiver_studies }, 'reconcile compared days');
   const sender = new RepairSender(deps, report);
+  // Above the centre's highest version, not only the day's: a study moved from another day holds
+  // a version there (docs/design.md, "Version floor").
+  const centreFloor = deps.delivery?.versionFloor && differing.length > 0 ? ((await deps.delivery.versionFloor(signal)) ?? 0) : 0;
   for (const day of differing) {
     throwIfStopped(signal);
-    await reconcileDay(deps, day, scan.undatedPks, sender, report);
+    await reconcileDay(deps, day, scan.undatedPks, sender, report, centreFloor);
   }
   await sender.flush();
 }

@@ -1,5 +1,6 @@
+import { fitRecordToColumns } from '../../shared/record-limits.js';
+import { parseBirthdate, parseCount, parseDateTime } from '../../shared/record-values.js';
 import { splitModalities, type StudyRecord } from '../../shared/study-record.js';
-import { parseBirthdate, parseDateTime } from './date-parse.js';
 import { decodeText } from './text-decode.js';
 
 type Text = Buffer | string | null;
@@ -28,17 +29,23 @@ export interface StudyRow {
 export interface ConversionStats {
   invalid_study_datetime: number;
   invalid_birthdate: number;
+  /** Negative or overflowing num_series/num_instances: sent as 0, the receiver's "cannot tell". */
+  invalid_count: number;
+  /** Records whose free text or modalities were cut to fit the receiver's columns. */
+  truncated: number;
   /** Rows without a usable study_iuid: cannot be identified, not sent. */
   missing_iuid: number;
 }
 
 export function emptyConversionStats(): ConversionStats {
-  return { invalid_study_datetime: 0, invalid_birthdate: 0, missing_iuid: 0 };
+  return { invalid_study_datetime: 0, invalid_birthdate: 0, invalid_count: 0, truncated: 0, missing_iuid: 0 };
 }
 
 export function addConversionStats(into: ConversionStats, from: ConversionStats): void {
   into.invalid_study_datetime += from.invalid_study_datetime;
   into.invalid_birthdate += from.invalid_birthdate;
+  into.invalid_count += from.invalid_count;
+  into.truncated += from.truncated;
   into.missing_iuid += from.missing_iuid;
 }
 
@@ -46,6 +53,13 @@ function toInt(v: number | string | null): number | null {
   if (v === null || v === undefined) return null;
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isFinite(n) ? n : null;
+}
+
+/** A count column → the record's count; out of range → null, counted. */
+function toCount(v: number | string | null, stats: ConversionStats): number | null {
+  const c = parseCount(toInt(v));
+  if (c.invalid) stats.invalid_count += 1;
+  return c.value;
 }
 
 /** Returns null (and counts it) when the row has no study_iuid, the record's identity. */
@@ -60,7 +74,7 @@ export function mapStudyRow(row: StudyRow, center: string, sourceSeq: number, st
   const birth = parseBirthdate(decodeText(row.pat_birthdate));
   if (birth.invalid) stats.invalid_birthdate += 1;
   const mods = decodeText(row.mods_in_study);
-  return {
+  const record: StudyRecord = {
     center,
     study_iuid: iuid,
     study_pk: toInt(row.study_pk),
@@ -74,14 +88,16 @@ export function mapStudyRow(row: StudyRow, center: string, sourceSeq: number, st
     study_description: decodeText(row.study_desc),
     study_modality: mods,
     modalities: splitModalities(mods),
-    study_series: toInt(row.num_series) ?? 0,
-    study_instances: toInt(row.num_instances) ?? 0,
+    study_series: toCount(row.num_series, stats) ?? 0,
+    study_instances: toCount(row.num_instances, stats) ?? 0,
     accession_no: decodeText(row.accession_no),
     study_id: decodeText(row.study_id),
     referring_physician: decodeText(row.ref_physician),
     source_seq: sourceSeq,
     deleted: false,
   };
+  if (fitRecordToColumns(record).length > 0) stats.truncated += 1;
+  return record;
 }
 
 /** A study that no longer exists at the centre; only its identity is known. */

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { cleanText } from '../../shared/record-values.js';
 
 /**
  * Text columns are read as raw bytes because the column charset lies: dcm4chee sites often write
@@ -20,10 +21,6 @@ export function decodeCp1252(bytes: Buffer): string {
 
 export function decodeText(value: Buffer | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else text = isUtf8(value) ? value.toString('utf8') : decodeCp1252(value);
-  // NULs come from C clients padding fixed fields; they break JSON consumers and MySQL utf8 columns.
-  if (text.includes('\0')) text = text.replace(/\0/g, '');
-  return text.trim() === '' ? null : text;
+  if (typeof value === 'string') return cleanText(value);
+  return cleanText(isUtf8(value) ? value.toString('utf8') : decodeCp1252(value));
 }

@@ -1,13 +1,15 @@
 import type { StudyRecord } from '../../shared/study-record.js';
 import { deleteQueueRows, maxQueueSeq, pruneQueueThrough, queueBacklog, readQueueChunk, type QueueRow } from '../pacs/change-queue.js';
-import { countDeadLetters, writeDeadLetters } from '../pacs/dead-letter.js';
+import { countDeadLetters, deleteDeadLetters, listDeadLetters, updateDeadLetterReason, writeDeadLetters } from '../pacs/dead-letter.js';
+import { listQueue, queueOverview } from '../pacs/change-queue.js';
 import type { PacsPool } from '../pacs/pacs-db.js';
+import { ensureQueueGeneration } from '../pacs/queue-generation.js';
 import { STATE, allocateVersion, readAllState, readNumberState, writeState, writeStates } from '../pacs/state-store.js';
 import { RECONCILE_STATE } from '../pacs/reconcile-reader.js';
 import { countStudiesAfter, readStudiesAfter, readStudiesByPk } from '../pacs/study-reader.js';
 import { decodeText } from '../record/text-decode.js';
 import { emptyConversionStats, mapStudyRow, tombstoneRecord } from '../record/study-mapper.js';
-import type { InitialStart, SourceChunk, SourceStatus, StudySource } from './study-source.js';
+import type { DeadLetterEntry, InitialStart, QueueReport, SourceChunk, SourceStatus, StudySource, VersionFloor } from './study-source.js';
 
 function parseJson(v: string | null | undefined): unknown {
   if (!v) return null;
@@ -25,10 +27,17 @@ export class Dcm4cheeSource implements StudySource {
   private initialCursor = 0;
   private syncCursor = 0;
   private syncEnd = 0;
+  private floor: VersionFloor | undefined;
 
   constructor(private readonly pool: PacsPool, private readonly center: string) {}
 
-  async startInitial(restart: boolean): Promise<InitialStart> {
+  /** The next chunk's version, above the receiver's floor for this pass (docs/design.md). */
+  private async nextVersion(): Promise<number> {
+    return allocateVersion(this.pool, this.floor ? await this.floor() : null);
+  }
+
+  async startInitial(restart: boolean, floor?: VersionFloor): Promise<InitialStart> {
+    this.floor = floor;
     const state = await readAllState(this.pool);
     const started = state.get(STATE.initialStartSeq) != null && state.get(STATE.initialLastPk) != null;
     if (started && !restart) {
@@ -58,7 +67,7 @@ export class Dcm4cheeSource implements StudySource {
     if (rows.length === 0) return null;
     const lastPk = Number(rows[rows.length - 1]!.study_pk);
     this.initialCursor = lastPk;
-    const version = await allocateVersion(this.pool);
+    const version = await this.nextVersion();
     const stats = emptyConversionStats();
     const records: StudyRecord[] = [];
     for (const row of rows) {
@@ -75,9 +84,12 @@ export class Dcm4cheeSource implements StudySource {
     const startSeq = (await readNumberState(this.pool, STATE.initialStartSeq)) ?? 0;
     const lastAck = (await readNumberState(this.pool, STATE.lastAckSeq)) ?? 0;
     await writeStates(this.pool, { [STATE.initialDone]: 1, [STATE.lastAckSeq]: Math.max(startSeq, lastAck) });
+    await ensureQueueGeneration(this.pool);
   }
 
-  async startSync(): Promise<void> {
+  async startSync(floor?: VersionFloor): Promise<void> {
+    this.floor = floor;
+    await ensureQueueGeneration(this.pool);
     this.syncCursor = 0;
     this.syncEnd = await maxQueueSeq(this.pool);
   }
@@ -87,7 +99,7 @@ export class Dcm4cheeSource implements StudySource {
     if (rows.length === 0) return null;
     const lastSeq = rows[rows.length - 1]!.seq;
     this.syncCursor = lastSeq;
-    const version = await allocateVersion(this.pool);
+    const version = await this.nextVersion();
     const { records, tombstones, stats } = await this.coalesce(rows, version);
     const seqs = rows.map((r) => r.seq);
     return {
@@ -132,6 +144,23 @@ export class Dcm4cheeSource implements StudySource {
 
   writeDeadLetters(rejected: Parameters<StudySource['writeDeadLetters']>[0]): Promise<void> {
     return writeDeadLetters(this.pool, rejected);
+  }
+
+  async inspectQueue(limit: number): Promise<QueueReport> {
+    return { ...(await queueOverview(this.pool)), entries: await listQueue(this.pool, limit) };
+  }
+
+  async listDeadLetters(opts: Parameters<NonNullable<StudySource['listDeadLetters']>>[0]): Promise<{ total: number; entries: DeadLetterEntry[] }> {
+    const rows = await listDeadLetters(this.pool, opts);
+    return { total: await countDeadLetters(this.pool), entries: rows.map(({ study_pk: _pk, ...entry }) => entry) };
+  }
+
+  removeDeadLetters(ids: readonly number[] | 'all'): Promise<number> {
+    return deleteDeadLetters(this.pool, ids);
+  }
+
+  updateDeadLetterReason(id: number, reason: string): Promise<void> {
+    return updateDeadLetterReason(this.pool, id, reason);
   }
 
   recordRun(summary: object): Promise<void> {

@@ -7,7 +7,8 @@ import type { OrthancClient } from '../orthanc/orthanc-client.js';
 import { appendLinesSync, StateFile } from '../orthanc/state-file.js';
 import { StudyIndex } from '../orthanc/study-index.js';
 import { assembleChunk, readStudies, type StudyReads } from '../orthanc/study-reads.js';
-import type { InitialStart, SourceChunk, SourceStatus, StudySource } from './study-source.js';
+import { listDeadLetterFile, removeDeadLetterLines, updateDeadLetterLine } from '../orthanc/dead-letter-file.js';
+import type { DeadLetterEntry, InitialStart, SourceChunk, SourceStatus, StudySource, VersionFloor } from './study-source.js';
 
 export interface OrthancSourceOptions {
   client: OrthancClient;
@@ -32,6 +33,7 @@ export class OrthancSource implements StudySource {
   private syncCursor = 0;
   private syncEnd = 0;
   private deletionsScanned = false;
+  private floor: VersionFloor | undefined;
   private readonly concurrency: number;
 
   private constructor(private readonly opts: OrthancSourceOptions, private readonly state: StateFile, private readonly index: StudyIndex) {
@@ -46,15 +48,18 @@ export class OrthancSource implements StudySource {
     return `${this.opts.stateFile}.dead-letters.jsonl`;
   }
 
+  /** Also above the receiver's floor: a deleted or restored state file never sends versions back. */
   private async allocateVersion(position: number): Promise<number> {
-    const version = Math.max(position, this.state.state.version_high + 1);
+    const floor = this.floor ? await this.floor() : null;
+    const version = Math.max(position, this.state.state.version_high + 1, (floor ?? 0) + 1);
     await this.state.update((s) => {
       s.version_high = version;
     });
     return version;
   }
 
-  async startInitial(restart: boolean): Promise<InitialStart> {
+  async startInitial(restart: boolean, floor?: VersionFloor): Promise<InitialStart> {
+    this.floor = floor;
     const init = this.state.state.initial;
     if (init.start_seq !== null && !restart) {
       if (init.done) return { resumed: true, alreadyDone: true, remaining: 0, from: init.walked };
@@ -100,7 +105,8 @@ export class OrthancSource implements StudySource {
     });
   }
 
-  async startSync(): Promise<void> {
+  async startSync(floor?: VersionFloor): Promise<void> {
+    this.floor = floor;
     this.syncEnd = await this.opts.client.lastChange();
     this.syncCursor = this.state.state.since;
     if (this.syncCursor > this.syncEnd) {
@@ -165,6 +171,18 @@ export class OrthancSource implements StudySource {
     appendLinesSync(this.deadLetterPath, rejected.map((r) => JSON.stringify({
       at, study_iuid: r.record.study_iuid, source_seq: r.record.source_seq, reason: r.reason, record: r.record,
     })));
+  }
+
+  listDeadLetters(opts: Parameters<NonNullable<StudySource['listDeadLetters']>>[0]): Promise<{ total: number; entries: DeadLetterEntry[] }> {
+    return listDeadLetterFile(this.deadLetterPath, opts);
+  }
+
+  removeDeadLetters(ids: readonly number[] | 'all'): Promise<number> {
+    return removeDeadLetterLines(this.deadLetterPath, ids);
+  }
+
+  updateDeadLetterReason(id: number, reason: string): Promise<void> {
+    return updateDeadLetterLine(this.deadLetterPath, id, reason);
   }
 
   recordRun(summary: object): Promise<void> {

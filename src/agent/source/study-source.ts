@@ -19,6 +19,13 @@ export interface SourceChunk {
   ack(): Promise<void>;
 }
 
+/**
+ * The receiver's highest version for the centre (null: it holds none or cannot tell), asked at
+ * most once per pass, right before the pass allocates its first version: every version of the
+ * pass is allocated above it (docs/design.md, "Version floor"). An idle pass never asks.
+ */
+export type VersionFloor = () => Promise<number | null>;
+
 export interface InitialStart {
   resumed: boolean;
   alreadyDone: boolean;
@@ -40,18 +47,60 @@ export interface SourceStatus {
   initial: { done: boolean; last_pk: number | null; start_seq: number | null; started_at: string | null; total: number | null };
 }
 
-export interface StudySource {
-  /** Starts (restart) or resumes the initial load. */
-  startInitial(restart: boolean): Promise<InitialStart>;
+/** A queued change as `indexer queue` shows it: identifiers only, no patient data. */
+export interface QueuedChange {
+  seq: number;
+  study_pk: number;
+  op: string;
+  study_iuid: string | null;
+  queued_at: string | null;
+}
+
+export interface QueueReport {
+  total: number;
+  by_kind: Record<string, number>;
+  oldest_queued_at: string | null;
+  oldest_age_s: number | null;
+  /** The oldest entries, oldest first. */
+  entries: QueuedChange[];
+}
+
+export interface DeadLetterEntry {
+  id: number;
+  study_iuid: string | null;
+  source_seq: number;
+  reason: string;
+  created_at: string;
+  /** Only when asked for (it holds patient data). */
+  record?: StudyRecord | null;
+}
+
+/**
+ * Dead letters kept by a source, for `indexer dead-letters`. Ids are the source's own; callers
+ * that change them (retry, discard) hold the pass lock.
+ */
+export interface DeadLetterStore {
+  listDeadLetters(opts: { afterId?: number; limit: number; ids?: readonly number[]; withRecord?: boolean }): Promise<{ total: number; entries: DeadLetterEntry[] }>;
+  removeDeadLetters(ids: readonly number[] | 'all'): Promise<number>;
+  /** Records a new rejection reason for a dead letter refused again. */
+  updateDeadLetterReason(id: number, reason: string): Promise<void>;
+}
+
+/** Dead-letter methods are optional: a source without listable dead letters lacks all three. */
+export interface StudySource extends Partial<DeadLetterStore> {
+  /** Starts (restart) or resumes the initial load; its versions are allocated above `floor`. */
+  startInitial(restart: boolean, floor?: VersionFloor): Promise<InitialStart>;
   /** The next chunk of the initial walk; reading may run ahead of acknowledgement by one chunk. */
   readInitialChunk(limit: number): Promise<SourceChunk | null>;
   finishInitial(): Promise<void>;
-  /** Begins a sync pass: fixes the end of the changes this pass will read. */
-  startSync(): Promise<void>;
+  /** Begins a sync pass: fixes the end of the changes this pass will read; versions above `floor`. */
+  startSync(floor?: VersionFloor): Promise<void>;
   readChangeChunk(limit: number): Promise<SourceChunk | null>;
   writeDeadLetters(rejected: readonly RejectedRecord[]): Promise<void>;
   recordRun(summary: object): Promise<void>;
   recordError(error: object): Promise<void>;
   status(): Promise<SourceStatus>;
   close(): Promise<void>;
+  /** Optional: the pending changes (sources with a change queue). */
+  inspectQueue?(limit: number): Promise<QueueReport>;
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessStore, Principal } from '../store/access-store.js';
-import { forbidden, unauthorized } from './api-error.js';
-import type { RateLimiter } from './rate-limit.js';
+import { centerDisabled, forbidden, unauthorized } from './api-error.js';
+import type { RequestLimiter } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,29 +30,37 @@ export function credentialOf(req: FastifyRequest): string | null {
   return typeof key === 'string' && key.trim() !== '' ? key.trim() : null;
 }
 
+/** Looks the key up; a disabled centre is named (403), any other refusal says nothing about which keys exist. */
 async function authenticate(access: AccessStore, secret: string | null): Promise<Principal> {
   if (!secret) throw unauthorized();
   const hash = hashSecret(secret);
   const principal = await access.findPrincipal(hash);
   // The lookup is by hash; the constant-time comparison guards against any collation surprise.
   if (!principal || principal.hash.length !== hash.length || !timingSafeEqual(principal.hash, hash)) throw unauthorized();
-  if (!principal.active) throw unauthorized('key disabled or revoked');
+  if (!principal.active) throw principal.kind === 'center' ? centerDisabled(principal.name) : unauthorized('token revoked');
   return principal;
 }
 
 export type Role = 'center' | 'token';
 
-/** A preHandler admitting only a principal of `role`, then applying the per-key rate limit. */
-export function requireRole(access: AccessStore, role: Role, limiter: RateLimiter | null) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const principal = await authenticate(access, credentialOf(req));
+/**
+ * An onRequest hook admitting only a principal of `role`. A failed authentication counts against the
+ * client address (a bad-key flood is then refused before the lookup); a valid one against the key's rate.
+ */
+export function requireRole(access: AccessStore, role: Role, limiter: RequestLimiter | null) {
+  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    let principal: Principal;
+    limiter?.metrics.countAuthLookup();
+    try {
+      principal = await authenticate(access, credentialOf(req));
+    } catch (err) {
+      if ((err as { status?: number }).status === 401) await limiter?.authFailed(req);
+      throw err;
+    }
     if (principal.kind !== role) {
       throw forbidden(role === 'center' ? 'a read token cannot write' : 'a centre key cannot read');
     }
     req.principal = principal;
-    if (limiter && !limiter.take(`${principal.kind}:${principal.id}`)) {
-      reply.header('retry-after', '1');
-      reply.code(429).send({ error: 'rate_limited', message: 'too many requests for this key' });
-    }
+    await limiter?.afterAuth(req, principal);
   };
 }

@@ -2,51 +2,123 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ReceiverLimits } from '../config.js';
-import { ApiError, tooLarge } from './api-error.js';
+import { ApiError, badRequest, busy, tooLarge } from './api-error.js';
+import type { Metrics } from './metrics.js';
 
 type DecodedStream = PassThrough & { receivedEncodedLength?: number };
 
-function byteLimit(limit: number, what: string, onBytes: (total: number) => void): Transform {
-  let total = 0;
+/** Seconds a client refused for lack of body memory should wait. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+const DECODED = Symbol('body decoded');
+
+/**
+ * Decoded body bytes held by all requests in flight, against one limit: a request whose next chunk
+ * would pass it is refused (503 + Retry-After) rather than read further, so any number of
+ * concurrent bodies costs at most the limit (times the parse overhead) in memory.
+ */
+export class BodyBudget {
+  private used = 0;
+
+  constructor(readonly limit: number, private readonly metrics?: Metrics) {}
+
+  tryReserve(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    this.metrics?.setBodyBytesInFlight(this.used);
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+    this.metrics?.setBodyBytesInFlight(this.used);
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+function meter(onChunk: (chunk: Buffer) => Error | null): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      total += chunk.length;
-      onBytes(total);
-      if (total > limit) callback(Object.assign(tooLarge(`${what} larger than ${limit} bytes`), { statusCode: 413 }));
+      const err = onChunk(chunk);
+      if (err) callback(err);
       else callback(null, chunk);
     },
   });
 }
 
+function encodingOf(req: FastifyRequest): 'gzip' | 'identity' {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'gzip' || encoding === 'x-gzip') return 'gzip';
+  if (encoding === 'identity' || encoding === '') return 'identity';
+  throw new ApiError(415, 'unsupported_encoding', 'Content-Encoding must be gzip or identity');
+}
+
+/** zlib's errors name its internals: the client is told its body is not valid gzip. */
+function clientError(err: Error & { statusCode?: number; code?: string }): Error {
+  if (err instanceof ApiError) return err;
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return badRequest('body is not valid gzip (corrupt or truncated)');
+  return badRequest('request body could not be read');
+}
+
 /**
  * A preParsing hook: counts the bytes on the wire against `bodyBytes`, gunzips `Content-Encoding: gzip`
- * and counts the decompressed bytes against `decompressedBytes`, failing at the first byte too many,
- * so a gzip bomb costs at most the limit in memory. The request stream itself is never destroyed,
- * so the client still reads the 413.
+ * and counts the decoded bytes against `decompressedBytes` and the shared `budget`, failing at the
+ * first byte too many. The request stream is never destroyed (the client still reads the answer).
+ * Whatever happens — the client
+ * leaves, fastify answers first — the stages are torn down and no stream error goes unhandled.
+ * Idempotent: a route-level copy of the hook passes an already decoded body through.
  */
-export function decodeBody(limits: ReceiverLimits) {
-  return async (req: FastifyRequest, _reply: FastifyReply, payload: Readable): Promise<Readable> => {
-    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (encoding !== 'gzip' && encoding !== 'identity') {
-      throw new ApiError(415, 'unsupported_encoding', 'Content-Encoding must be gzip or identity');
-    }
+export function decodeBody(limits: ReceiverLimits, budget?: BodyBudget) {
+  return async (req: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable> => {
+    const marked = req as unknown as Record<symbol, boolean>;
+    if (marked[DECODED] || req.method === 'GET' || req.method === 'HEAD') return payload;
+    marked[DECODED] = true;
+    const encoding = encodingOf(req);
     const out: DecodedStream = new PassThrough();
-    const wire = byteLimit(limits.bodyBytes, 'body', (n) => {
-      out.receivedEncodedLength = n;
+    out.on('error', () => undefined); // fastify may have answered and stopped listening already
+    let held = 0;
+    let wireBytes = 0;
+    let decodedBytes = 0;
+    const wire = meter((chunk) => {
+      wireBytes += chunk.length;
+      out.receivedEncodedLength = wireBytes;
+      return wireBytes > limits.bodyBytes ? tooLarge(`body larger than ${limits.bodyBytes} bytes`) : null;
     });
-    const stages: (Transform | ReturnType<typeof createGunzip>)[] = [wire];
-    if (encoding === 'gzip') {
-      stages.push(createGunzip(), byteLimit(limits.decompressedBytes, 'decompressed body', () => undefined));
-    }
-    const fail = (err: Error & { statusCode?: number }) => {
-      payload.unpipe(wire);
+    const decoded = meter((chunk) => {
+      decodedBytes += chunk.length;
+      if (encoding === 'gzip' && decodedBytes > limits.decompressedBytes) return tooLarge(`decompressed body larger than ${limits.decompressedBytes} bytes`);
+      if (budget && !budget.tryReserve(chunk.length)) return busy('the receiver is busy with other request bodies, retry later', BUSY_RETRY_AFTER_SECONDS);
+      held += chunk.length;
+      return null;
+    });
+    const stages: Transform[] = encoding === 'gzip' ? [wire, createGunzip(), decoded] : [wire, decoded];
+    let done = false;
+    const teardown = () => {
+      if (done) return;
+      done = true;
+      payload.unpipe(stages[0]!);
       for (const s of stages) s.destroy();
-      if (err.statusCode === undefined) err.statusCode = 400;
-      out.destroy(err);
+    };
+    const fail = (err: Error) => {
+      if (done) return;
+      teardown();
+      // The rest of the body is read and discarded (no memory; the request timeout bounds it), so the
+      // client, still sending, reads the answer instead of a connection reset.
+      payload.resume();
+      out.destroy(clientError(err));
     };
     for (const s of stages) s.on('error', fail);
-    let tail: Readable = payload.pipe(wire);
-    for (const s of stages.slice(1)) tail = tail.pipe(s);
+    payload.on('error', fail);
+    reply.raw.once('close', () => {
+      teardown();
+      if (budget) budget.release(held);
+      held = 0;
+      if (!out.writableEnded) out.destroy();
+    });
+    let tail: Readable = payload;
+    for (const s of stages) tail = tail.pipe(s);
     tail.pipe(out);
     return out;
   };

@@ -54,8 +54,8 @@ export const studyQuerySchema = {
     patient_id: { type: 'string', minLength: 1, maxLength: 255 },
     center: { type: 'string', minLength: 1, maxLength: 64, pattern: ASCII },
     modality: { type: 'string', minLength: 1, maxLength: 16, pattern: ASCII },
-    from: { type: 'string', pattern: DATE, description: 'YYYY-MM-DD, inclusive' },
-    to: { type: 'string', pattern: DATE, description: 'YYYY-MM-DD, inclusive' },
+    from: { type: 'string', pattern: DATE, format: 'date', description: 'YYYY-MM-DD, inclusive' },
+    to: { type: 'string', pattern: DATE, format: 'date', description: 'YYYY-MM-DD, inclusive' },
     accession_no: { type: 'string', minLength: 1, maxLength: 64 },
     study_iuid: { type: 'string', minLength: 1, maxLength: 255, pattern: ASCII },
     name: { type: 'string', minLength: 1, maxLength: 255, description: 'family-name prefix, case/accent-insensitive' },
@@ -65,6 +65,9 @@ export const studyQuerySchema = {
     cursor: { type: 'string', maxLength: 200 },
   },
 } as const;
+
+/** Routes without query parameters still refuse unknown ones, by name. */
+export const noQuerySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 export const pageQuerySchema = {
   type: 'object',
@@ -102,6 +105,11 @@ export const ingestResultSchema = {
         type: 'object',
         properties: { index: { type: 'integer' }, study_iuid: { type: ['string', 'null'] }, reason: { type: 'string' } },
       },
+    },
+    normalised: {
+      type: 'object',
+      description: 'per field, how many accepted records had a value nulled (unusable) or truncated (too long) to be stored',
+      additionalProperties: { type: 'integer' },
     },
   },
 } as const;

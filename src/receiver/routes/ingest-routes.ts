@@ -18,6 +18,21 @@ function ownCenter(req: FastifyRequest, center: string): number {
   return principal.id;
 }
 
+/** Per field, how many accepted records had a value nulled or truncated (the answer's `normalised`). */
+function tally(fields: readonly string[], into: Record<string, number> = {}): Record<string, number> {
+  for (const field of fields) into[field] = (into[field] ?? 0) + 1;
+  return into;
+}
+
+/** The legacy record's `center`: a string (a number is taken as its text, as a Python client may send it). */
+function legacyCenter(body: Record<string, unknown>): string {
+  const c = body.center;
+  if (c === undefined || c === null || c === '') throw badRequest('center is required');
+  if (typeof c === 'number' && Number.isSafeInteger(c)) return String(c);
+  if (typeof c !== 'string') throw badRequest('center must be a string');
+  return c;
+}
+
 /** Keeps a strictly increasing clock so two legacy posts in one millisecond still order. */
 function monotonicClock(now: () => number): () => number {
   let last = 0;
@@ -53,10 +68,13 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (records.length > limits.recordsPerBatch) throw tooLarge(`more than ${limits.recordsPerBatch} records in one batch`);
     const valid: StudyVersion[] = [];
     const rejected: Rejected[] = [];
+    const normalised: Record<string, number> = {};
     records.forEach((raw, index) => {
       const r = validateRecord(raw, center);
-      if (r.ok) valid.push(r.version);
-      else rejected.push({ index, study_iuid: r.study_iuid, reason: r.reason });
+      if (r.ok) {
+        valid.push(r.version);
+        tally(r.normalised, normalised);
+      } else rejected.push({ index, study_iuid: r.study_iuid, reason: r.reason });
     });
     // The upsert also records the centre's contact and highest source_seq, in the same transaction.
     const outcome = await store.upsert(centerId, valid);
@@ -64,9 +82,10 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     metrics.countIngest(center, 'unchanged', outcome.unchanged);
     metrics.countIngest(center, 'stale', outcome.stale);
     metrics.countIngest(center, 'rejected', rejected.length);
+    metrics.countNormalised(center, normalised);
     metrics.observeIngestSeconds(Number(process.hrtime.bigint() - started) / 1e9);
-    req.log.info({ center, records: records.length, ...outcome, rejected: rejected.length }, 'batch stored');
-    return { ...outcome, rejected };
+    req.log.info({ center, records: records.length, ...outcome, rejected: rejected.length, normalised }, 'batch stored');
+    return { ...outcome, rejected, normalised };
   });
 
   app.post<{ Body: Record<string, unknown> }>('/api/v1/register', {
@@ -81,18 +100,18 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   }, async (req, reply) => {
     const started = process.hrtime.bigint();
-    const center = req.body.center;
-    if (center === undefined || center === null || center === '') throw badRequest('center is required');
-    const centerId = ownCenter(req, String(center));
+    const center = legacyCenter(req.body);
+    const centerId = ownCenter(req, center);
     const r = validateLegacyRecord(req.body, legacyNow());
     if (!r.ok) {
-      metrics.countIngest(String(center), 'rejected', 1);
+      metrics.countIngest(center, 'rejected', 1);
       throw badRequest(r.reason);
     }
     const outcome = await store.upsert(centerId, [r.version]);
-    metrics.countIngest(String(center), 'stored', outcome.stored);
-    metrics.countIngest(String(center), 'unchanged', outcome.unchanged);
-    metrics.countIngest(String(center), 'stale', outcome.stale);
+    metrics.countIngest(center, 'stored', outcome.stored);
+    metrics.countIngest(center, 'unchanged', outcome.unchanged);
+    metrics.countIngest(center, 'stale', outcome.stale);
+    metrics.countNormalised(center, tally(r.normalised));
     metrics.observeIngestSeconds(Number(process.hrtime.bigint() - started) / 1e9);
     return reply.code(201).send({ status: 'Ok' });
   });

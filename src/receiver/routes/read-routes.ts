@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { familyNameKey, foldText, patientKey } from '../../shared/patient-key.js';
+import { familyNameKey, patientKey } from '../../shared/patient-key.js';
 import type { StudyRecord } from '../../shared/study-record.js';
 import { badRequest } from '../http/api-error.js';
 import { requireRole } from '../http/auth.js';
+import { schemaErrorFormatter } from '../http/error-mapping.js';
 import {
-  centersSchema, errorResponses, pageQuerySchema, statsQuerySchema, statsSchema, studyPageSchema, studyQuerySchema,
+  centersSchema, errorResponses, noQuerySchema, pageQuerySchema, statsQuerySchema, statsSchema, studyPageSchema, studyQuerySchema,
   studyRecordSchema,
 } from '../http/schemas.js';
 import type { Keyset, StatsGroup, StudyFilters } from '../store/study-query.js';
@@ -25,7 +26,16 @@ interface StudyQuery {
   cursor?: string;
 }
 
-const SORT_AT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const SORT_AT = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+
+/** A cursor's position must be a real date-time (the sort key of a stored row), not just its shape. */
+function realSortAt(v: string): boolean {
+  const m = SORT_AT.exec(v);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
 
 export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.sortAt, k.id]), 'utf8').toString('base64url');
@@ -35,18 +45,28 @@ export function decodeCursor(cursor: string | undefined): Keyset | null {
   if (cursor === undefined) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && SORT_AT.test(v[0]) && Number.isSafeInteger(v[1]) && v[1] > 0) {
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && realSortAt(v[0]) && Number.isSafeInteger(v[1]) && v[1] > 0) {
       return { sortAt: v[0], id: v[1] as number };
     }
   } catch {
     // fall through: any undecodable cursor is the client's error
   }
-  throw badRequest('invalid cursor');
+  throw badRequest('query parameter "cursor" is not a cursor this receiver issued (pass next_cursor back unchanged)');
+}
+
+const TEXT_FILTERS = ['patient_id', 'center', 'modality', 'accession_no', 'study_iuid', 'name', 'description'] as const;
+
+/** A filter that is blank once trimmed would silently match everything or nothing: refused instead. */
+function refuseBlank(name: string, value: string | undefined): void {
+  if (value !== undefined && value.trim() === '') throw badRequest(`${name} must not be blank`);
 }
 
 function filtersOf(q: StudyQuery): StudyFilters {
-  if (q.from && q.to && q.from > q.to) throw badRequest('from is after to');
-  const name = q.name === undefined ? undefined : (familyNameKey(q.name) ?? foldText(q.name));
+  for (const f of TEXT_FILTERS) refuseBlank(`query parameter "${f}"`, q[f]);
+  if (q.from && q.to && q.from > q.to) throw badRequest('query parameter "from" is after "to"');
+  // A name without a family part (blank, `^ANA`) would match nothing or, once dropped, everything.
+  const name = q.name === undefined ? undefined : familyNameKey(q.name);
+  if (name === null) throw badRequest('query parameter "name" must hold a family name (FAMILY or FAMILY^GIVEN)');
   return {
     patientKey: q.patient_id === undefined ? undefined : (patientKey(q.patient_id) ?? ''),
     center: q.center,
@@ -55,7 +75,7 @@ function filtersOf(q: StudyQuery): StudyFilters {
     to: q.to,
     accessionNo: q.accession_no,
     studyIuid: q.study_iuid,
-    namePrefix: name === '' ? undefined : name,
+    namePrefix: name,
     description: q.description,
     includeDeleted: q.include_deleted,
   };
@@ -86,6 +106,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get<{ Querystring: StudyQuery }>('/api/v2/studies', {
     onRequest,
+    schemaErrorFormatter: schemaErrorFormatter({ querystring: Object.keys(studyQuerySchema.properties) }),
     schema: { summary: 'Search studies, newest first, keyset-paged', security, querystring: studyQuerySchema, response: { 200: studyPageSchema, ...errorResponses } },
   }, async (req) => page(req, filtersOf(req.query), req.query.limit, req.query.cursor));
 
@@ -93,6 +114,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/api/v2/patients/:patient_id/studies',
     {
       onRequest,
+      schemaErrorFormatter: schemaErrorFormatter({ querystring: Object.keys(pageQuerySchema.properties) }),
       schema: {
         summary: "A patient's studies across all centres (patient_id in any RUT form)",
         security,
@@ -102,6 +124,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
+      refuseBlank('path parameter "patient_id"', req.params.patient_id);
       const key = patientKey(req.params.patient_id) ?? '';
       return page(req, { patientKey: key, includeDeleted: req.query.include_deleted }, req.query.limit, req.query.cursor);
     },
@@ -109,7 +132,8 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/api/v2/centers', {
     onRequest,
-    schema: { summary: 'Centres with live study counts and last contact', security, response: { 200: centersSchema, ...errorResponses } },
+    schemaErrorFormatter: schemaErrorFormatter({ querystring: [] }),
+    schema: { summary: 'Centres with live study counts and last contact', security, querystring: noQuerySchema, response: { 200: centersSchema, ...errorResponses } },
   }, async (req) => {
     const items = await store.access.listCenters();
     return audited(req, items.length, { items });
@@ -117,6 +141,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get<{ Querystring: { group_by: StatsGroup } }>('/api/v2/stats', {
     onRequest,
+    schemaErrorFormatter: schemaErrorFormatter({ querystring: ['group_by'] }),
     schema: { summary: 'Live study counts by centre, modality or month', security, querystring: statsQuerySchema, response: { 200: statsSchema, ...errorResponses } },
   }, async (req) => {
     const items = await store.stats(req.query.group_by);
@@ -136,18 +161,26 @@ function legacyReadRoutes(app: FastifyInstance, deps: AppDeps, onRequest: Return
     params: { type: 'object', properties: { [param]: { type: 'string', minLength: 1, maxLength: 255 } }, required: [param] },
     response: { 200: { type: 'array', items: studyRecordSchema }, ...errorResponses },
   });
+  // No querystring schema: legacy clients' extra parameters stay ignored, as they always were.
+  const legacy = { onRequest };
   const list = async (req: FastifyRequest, f: Omit<StudyFilters, 'includeDeleted'>): Promise<StudyRecord[]> => {
     const result = await deps.store.search({ ...f, includeDeleted: false }, 1000, null);
     return audited(req, result.items.length, result.items);
   };
-  app.get<{ Params: { id: string } }>('/api/v1/patient_id/:id', { onRequest, schema: schemaFor('id', 'Legacy: studies of a patient id') },
-    async (req) => list(req, { patientKey: patientKey(req.params.id) ?? '' }));
-  app.get<{ Params: { text: string } }>('/api/v1/patient_name/:text', { onRequest, schema: schemaFor('text', 'Legacy: family-name prefix') },
+  app.get<{ Params: { id: string } }>('/api/v1/patient_id/:id', { ...legacy, schema: schemaFor('id', 'Legacy: studies of a patient id') },
+    async (req) => {
+      refuseBlank('path parameter "id"', req.params.id);
+      return list(req, { patientKey: patientKey(req.params.id) ?? '' });
+    });
+  app.get<{ Params: { text: string } }>('/api/v1/patient_name/:text', { ...legacy, schema: schemaFor('text', 'Legacy: family-name prefix') },
     async (req) => {
       const prefix = familyNameKey(req.params.text);
-      if (!prefix) throw badRequest('name is empty');
+      if (!prefix) throw badRequest('path parameter "text" (a family name) must contain a letter or digit');
       return list(req, { namePrefix: prefix });
     });
-  app.get<{ Params: { text: string } }>('/api/v1/description/:text', { onRequest, schema: schemaFor('text', 'Legacy: description contains') },
-    async (req) => list(req, { description: req.params.text }));
+  app.get<{ Params: { text: string } }>('/api/v1/description/:text', { ...legacy, schema: schemaFor('text', 'Legacy: description contains') },
+    async (req) => {
+      refuseBlank('path parameter "text"', req.params.text);
+      return list(req, { description: req.params.text });
+    });
 }

@@ -19,6 +19,24 @@ export interface CenterSummary {
   last_source_seq: number | null;
 }
 
+/** A centre's access state, for `centers list` (never its key or hash). */
+export interface CenterAccess {
+  code: string;
+  enabled: boolean;
+  created_at: string;
+  key_rotated_at: string | null;
+}
+
+/** A read token as `tokens list` shows it: never the token or its hash. */
+export interface TokenSummary {
+  name: string;
+  active: boolean;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const isoUtc = (v: unknown): string | null => (v === null || v === undefined ? null : `${String(v).replace(' ', 'T')}Z`);
+
 export interface AuditEntry {
   at: string;
   token_name: string;
@@ -121,6 +139,20 @@ export class AccessStore {
       studies: Number(r.studies),
       last_seen: r.last_seen === null ? null : String(r.last_seen).replace(' ', 'T') + 'Z',
       last_source_seq: r.last_source_seq === null ? null : Number(r.last_source_seq),
+    }));
+  }
+
+  async listCenterAccess(): Promise<CenterAccess[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT code, enabled, created_at, key_rotated_at FROM centers ORDER BY code');
+    return rows.map((r) => ({
+      code: String(r.code), enabled: Number(r.enabled) === 1, created_at: isoUtc(r.created_at)!, key_rotated_at: isoUtc(r.key_rotated_at),
+    }));
+  }
+
+  async listTokens(): Promise<TokenSummary[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT name, created_at, revoked_at FROM read_tokens ORDER BY name');
+    return rows.map((r) => ({
+      name: String(r.name), active: r.revoked_at === null, created_at: isoUtc(r.created_at)!, revoked_at: isoUtc(r.revoked_at),
     }));
   }
 

@@ -32,11 +32,42 @@ export function createPool(url: string, connectionLimit = 10): Pool {
   return pool;
 }
 
-/** Fails with DB_UNREACHABLE (no credentials or data in the message) when the server does not answer. */
-export async function pingDatabase(pool: Pool): Promise<void> {
+/** Server answers that mean "reachable, but refused": each named, with what to fix (never the password). */
+function refusal(err: unknown, url: URL): DatabaseError | null {
+  const e = err as { code?: string };
+  const user = decodeURIComponent(url.username || 'root');
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') {
+    return new DatabaseError('DB_PRIVILEGES', `the receiver database refused the login: access denied for user ${user}`, {
+      cause: err,
+      hint: 'check the user name and password in RECEIVER_DATABASE_URL (percent-encode special characters) and that the user may connect from this host',
+    });
+  }
+  if (e.code === 'ER_DBACCESS_DENIED_ERROR') {
+    return new DatabaseError('DB_PRIVILEGES', `access denied for user ${user} to database ${database}`, {
+      cause: err,
+      hint: `GRANT SELECT, INSERT, UPDATE, DELETE (and CREATE, ALTER, INDEX for migrate) ON \`${database}\`.* to that user`,
+    });
+  }
+  if (e.code === 'ER_BAD_DB_ERROR') {
+    return new DatabaseError('DB_UNREACHABLE', `the receiver database ${database} does not exist`, {
+      cause: err,
+      hint: `CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4, then run migrate`,
+    });
+  }
+  return null;
+}
+
+/**
+ * Fails with DB_PRIVILEGES ("access denied") when the server refuses the login or the database,
+ * or DB_UNREACHABLE when it does not answer; no credentials or data in the message.
+ */
+export async function pingDatabase(pool: Pool, url?: string): Promise<void> {
   try {
     await pool.query('SELECT 1');
   } catch (err) {
+    const refused = url ? refusal(err, new URL(url)) : null;
+    if (refused) throw refused;
     throw new DatabaseError('DB_UNREACHABLE', 'the receiver database is unreachable', {
       cause: err,
       hint: 'check RECEIVER_DATABASE_URL and that the server is up',

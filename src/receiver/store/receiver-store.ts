@@ -1,6 +1,6 @@
 import { AccessStore } from './access-store.js';
 import { pingDatabase, type Pool } from './db.js';
-import { reconcileDays, reconcileStudies, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
+import { highestSourceSeq, reconcileDays, reconcileStudies, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
 import { upsertStudies, type UpsertOutcome } from './study-store.js';
 import { searchStudies, studyStats, type Keyset, type StatsGroup, type StudyFilters, type StudyPage } from './study-query.js';
 import type { StudyVersion } from '../record-validation.js';
@@ -13,6 +13,8 @@ export interface ReceiverStore {
   stats(group: StatsGroup): Promise<{ key: string | null; studies: number }[]>;
   reconcileDays(centerId: number): Promise<ReconcileDay[]>;
   reconcileStudies(centerId: number, day: string): Promise<ReconcileStudy[]>;
+  /** The highest source_seq the centre ever sent (the agent's version floor), or null. */
+  highestSourceSeq(centerId: number): Promise<number | null>;
   ping(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export function createStore(pool: Pool, now: () => number = Date.now): ReceiverS
     stats: cachedStats(pool, now),
     reconcileDays: (centerId) => reconcileDays(pool, centerId),
     reconcileStudies: (centerId, day) => reconcileStudies(pool, centerId, day),
+    highestSourceSeq: (centerId) => highestSourceSeq(pool, centerId),
     ping: () => pingDatabase(pool),
   };
 }

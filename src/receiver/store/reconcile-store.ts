@@ -52,3 +52,17 @@ export async function reconcileStudies(pool: Pool, centerId: number, day: string
     deleted: Number(r.deleted) === 1,
   }));
 }
+
+/**
+ * The highest source_seq any batch of the centre carried (null: none yet, or only legacy posts).
+ * The agent allocates its versions above it, whatever happened to its own state (docs/design.md).
+ * Read from center_counts, which ingest maintains in its own transaction: a few rows, no scan.
+ */
+export async function highestSourceSeq(pool: Pool, centerId: number): Promise<number | null> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    'SELECT CAST(MAX(last_source_seq) AS CHAR) AS high FROM center_counts WHERE center_id = ?',
+    [centerId],
+  );
+  const high = rows[0]?.high;
+  return high === null || high === undefined ? null : Number(high);
+}

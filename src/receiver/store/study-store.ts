@@ -167,13 +167,17 @@ export async function upsertStudies(pool: Pool, centerId: number, versions: Stud
   }
 }
 
-/** Recomputes the centre counters from the studies (after a bulk load that bypassed ingest). */
+/**
+ * Recomputes the centre counters from the studies (after a bulk load that bypassed ingest). The
+ * highest source_seq includes the stored studies': it is the agent's version floor (docs/design.md).
+ */
 export async function rebuildCenterCounts(pool: Pool): Promise<void> {
   await withTransaction(pool, async (conn) => {
     await conn.query('DELETE FROM center_counts');
     await conn.query(
       `INSERT INTO center_counts (center_id, slot, live, last_seen, last_source_seq)
-       SELECT c.id, 0, (SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0), c.last_seen, c.last_source_seq
+       SELECT c.id, 0, (SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0), c.last_seen,
+         NULLIF(GREATEST(COALESCE(c.last_source_seq, -1), COALESCE((SELECT MAX(s.source_seq) FROM studies s WHERE s.center_id = c.id), -1)), -1)
        FROM centers c`,
     );
   });

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLegacyClient, toLegacyRecord } from '../../../src/agent/delivery/legacy-client.js';
 import { parseRetryAfter } from '../../../src/agent/delivery/http-transport.js';
-import { createReceiverClient } from '../../../src/agent/delivery/receiver-client.js';
+import { createReceiverClient, probeReceiver } from '../../../src/agent/delivery/receiver-client.js';
 import { tombstoneRecord } from '../../../src/agent/record/study-mapper.js';
 import type { StudyRecord } from '../../../src/shared/study-record.js';
 import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
 import { silentLog } from '../support/agent-harness.js';
 
-const http = { timeout_ms: 1000, retries: 2, min_backoff_ms: 1, max_backoff_ms: 20, ca_file: null };
+const http = { timeout_ms: 1000, deadline_ms: 10_000, max_response_bytes: 1 << 20, retries: 2, min_backoff_ms: 1, max_backoff_ms: 20, ca_file: null };
 const signal = new AbortController().signal;
 
 function records(n: number, seq = 1): StudyRecord[] {
@@ -79,6 +79,24 @@ describe('v2 receiver client', () => {
     await expect(c.send(records(1), signal)).rejects.toMatchObject({ code: 'RECEIVER_PROTOCOL', status: 400 });
     expect(receiver.counts.requests).toBe(1);
     await c.close();
+  });
+
+  it("a key of another centre (403) shows the receiver's message and the centre hint, not retried", async () => {
+    const c = createReceiverClient({ url: receiver.url, center: '001', key: 'k', batch_size: 10, max_in_flight: 1, http }, silentLog);
+    const err = await c.send(records(1), signal).catch((e: unknown) => e);
+    await c.close();
+    expect(err).toMatchObject({ code: 'RECEIVER_AUTH', status: 403, message: 'receiver refused the centre key (HTTP 403): key of another centre' });
+    expect((err as { hint: string }).hint).toMatch(/another centre/);
+    expect(receiver.counts.requests).toBe(1);
+  });
+
+  it('the probe of `indexer check` against a wrong base URL names the URL and says to check url', async () => {
+    const err = await probeReceiver({ url: `${receiver.url}/indexer`, center: '000', key: 'k', batch_size: 10, max_in_flight: 1, http }, silentLog, signal)
+      .then(() => ({ message: 'resolved', hint: '' }), (e: unknown) => e as { message: string; hint: string });
+    expect(err).toMatchObject({ code: 'RECEIVER_PROTOCOL', status: 404 });
+    expect(err.message).toContain(`${receiver.url}/indexer/api/v2/centers/000/studies`);
+    expect(err.message).toContain('not found');
+    expect(err.hint).toMatch(/^check url/);
   });
 
   it('an abort stops retrying with INTERRUPTED', async () => {

@@ -75,8 +75,12 @@ describe.each(pacsdbFlavors())('capture safety on the %s schema', (flavor) => {
     extra.push(() => limited.end());
     const err = await installCapture(limited, d.name, silentLog).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'DB_PRIVILEGES' });
+    // Refused before anything changed, naming each missing privilege and the statement needing it.
+    expect((err as Error).message).toContain(`TRIGGER on \`${d.name}\`.\`study\` (needed by DROP TRIGGER / CREATE TRIGGER indexer_study_ai`);
+    expect((err as Error).message).toContain('nothing was changed');
+    expect(await inspectCapture(d.conn, d.name)).toMatchObject({ queue: 'missing', stateTable: false, deadLetterTable: false, presentTriggers: [] });
     const hint = (err as { hint: string }).hint;
-    expect(hint).toContain(`GRANT SELECT, TRIGGER ON \`${d.name}\`.\`study\` TO '${user}'@'%';`);
+    expect(hint).toContain(`GRANT TRIGGER ON \`${d.name}\`.\`study\` TO '${user}'@'%';`);
     for (const grant of hint.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('GRANT'))) await d.conn.query(grant);
     await limited.changeUser({ user, password: 'pw', database: d.name }); // re-read the grants
     const { after } = await installCapture(limited, d.name, silentLog);

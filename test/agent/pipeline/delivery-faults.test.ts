@@ -78,7 +78,8 @@ describe('delivery faults (built CLI, fixture schema)', () => {
     await seed(2);
     const res = await runCli(['sync'], writeSiteConfig(db, { url: receiver.url, key: 'wrong' }));
     expect(res.code).toBe(5);
-    expect(receiver.counts.requests).toBe(1);
+    // One request in all: the pass's first, the version floor, is refused and nothing follows.
+    expect(receiver.counts.requests + receiver.counts.floorRequests).toBe(1);
     expect(res.stderr).toMatch(/refused the centre key \(HTTP 401\)/);
     expect(res.stderr).toMatch(/INDEXER_KEY/);
     expect(await queueCount(db.conn)).toBeGreaterThan(0);
@@ -88,7 +89,8 @@ describe('delivery faults (built CLI, fixture schema)', () => {
     await seed(1);
     const res = await runCli(['sync'], writeSiteConfig(db, { url: receiver.url, key: 'key-001' }));
     expect(res.code).toBe(5);
-    expect(receiver.counts.requests).toBe(1);
+    // One request in all: the pass's first, the version floor, is refused and nothing follows.
+    expect(receiver.counts.requests + receiver.counts.floorRequests).toBe(1);
     expect(res.stderr).toMatch(/another centre/);
   });
 

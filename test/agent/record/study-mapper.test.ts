@@ -26,7 +26,7 @@ describe('mapStudyRow', () => {
       modalities: ['CT', 'SR'], study_series: 2, study_instances: 2452, accession_no: 'A100', study_id: 'S1',
       referring_physician: 'DR^WHO', source_seq: 99, deleted: false,
     });
-    expect(stats).toEqual({ invalid_study_datetime: 0, invalid_birthdate: 0, missing_iuid: 0 });
+    expect(stats).toEqual({ invalid_study_datetime: 0, invalid_birthdate: 0, invalid_count: 0, truncated: 0, missing_iuid: 0 });
   });
 
   it('nulls invalid dates and counts them per field', () => {
@@ -35,6 +35,26 @@ describe('mapStudyRow', () => {
     expect(r.study_datetime).toBeNull();
     expect(r.patient_birthdate).toBeNull();
     expect(stats).toMatchObject({ invalid_study_datetime: 1, invalid_birthdate: 1 });
+  });
+
+  it('sends a negative or overflowing count as unknown (0) and counts it', () => {
+    const stats = emptyConversionStats();
+    const r = mapStudyRow(row({ num_series: -1, num_instances: '3000000000' }), '000', 1, stats)!;
+    expect([r.study_series, r.study_instances]).toEqual([0, 0]);
+    expect(stats.invalid_count).toBe(2);
+  });
+
+  it('cuts free text to the receiver\'s columns (latin1 ß stays one character) and counts the record once', () => {
+    const stats = emptyConversionStats();
+    const r = mapStudyRow(row({ pat_name: b('ß'.repeat(250), 'latin1'), study_desc: b('D'.repeat(250)), pat_sex: b('MALE-ISH-VALUE-TOO-LONG') }), '000', 1, stats)!;
+    expect(r.patient_name).toBe('ß'.repeat(250));
+    expect(r.patient_sex).toBe('MALE-ISH-VALUE-T');
+    expect(stats.truncated).toBe(1);
+  });
+
+  it('leaves an identifier that grows past its column when upper-cased for the receiver to refuse', () => {
+    const r = mapStudyRow(row({ pat_id: b('ß'.repeat(200), 'latin1') }), '000', 1, emptyConversionStats())!;
+    expect(r.patient_id).toBe('ß'.repeat(200));
   });
 
   it('maps a study without patient (dangling patient_fk) with null patient fields', () => {

@@ -85,7 +85,7 @@ export async function stateValue(conn: mysql.Connection, name: string): Promise<
 }
 
 export async function queueCount(conn: mysql.Connection): Promise<number> {
-  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM study_service');
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM study_service WHERE seq > 0');
   return Number(rows[0]!.n);
 }
 

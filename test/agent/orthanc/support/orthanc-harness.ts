@@ -18,7 +18,7 @@ export const quietProgress: ProgressSink = { interactive: false, stderr: () => u
 export function receiverDelivery(receiver: FakeReceiver): Delivery {
   return createReceiverClient({
     url: receiver.url, center: CENTER, key: KEY, batch_size: 7, max_in_flight: 1,
-    http: { timeout_ms: 5000, retries: 1, min_backoff_ms: 5, max_backoff_ms: 20, ca_file: null },
+    http: { timeout_ms: 5000, deadline_ms: 30_000, max_response_bytes: 1 << 24, retries: 1, min_backoff_ms: 5, max_backoff_ms: 20, ca_file: null },
   }, silentLog);
 }
 
