@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { validateRecord } from '../src/receiver/record-validation.js';
-import { bulkInsertStudies, explain, finishBulkLoad } from '../src/receiver/store/bulk-load.js';
+import { bulkInsertStudies, centerIdOf, explain, finishBulkLoad } from './bulk-load.js';
 import { searchSql, type StudyFilters } from '../src/receiver/store/study-query.js';
 import { patientKey } from '../src/shared/patient-key.js';
 import { benchServerUrl, percentile, startBenchReceiver, type BenchReceiver } from './receiver-bench-support.js';
@@ -49,7 +49,7 @@ async function load(rx: BenchReceiver, total: number): Promise<Patient[]> {
   for (let c = 0; c < CENTRES; c += 1) {
     const code = `Q${c + 1}`;
     await rx.addCenter(code);
-    const centerId = (await rx.store.access.centerId(code))!;
+    const centerId = (await centerIdOf(rx.pool, code))!;
     for (let first = 0; first < perCentre; first += CHUNK) {
       const count = Math.min(CHUNK, perCentre - first);
       const versions = studies({ center: code, first, count, people, seed: c * 7919 + first, sourceSeq: 1 + first })

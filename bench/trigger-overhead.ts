@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
-import { installCapture, uninstallCapture } from '../src/agent/pacs/capture-objects.js';
+import { installCapture, uninstallCapture } from '../src/agent/sources/dcm4chee/capture-objects.js';
 import { createLogger } from '../src/shared/logger.js';
 import { Dcm4cheeWriter } from '../test/helpers/dcm4chee-writer.js';
 import { writeMix } from '../test/helpers/dcm4chee-write-mix.js';

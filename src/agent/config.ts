@@ -1,36 +1,12 @@
 import convict from 'convict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { checkConfig, undeclaredKeys, type ConfigProblem } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
-import { configSchema } from './config-schema.js';
+import { configSchema, type AgentConfig } from './config-schema.js';
 import { maskUrlCredentials } from './delivery/receiver-url.js';
 
-export interface AgentConfig {
-  source: 'dcm4chee' | 'orthanc';
-  center: string;
-  database: { host: string; port: number; socket: string | null; user: string; password: string; name: string };
-  url: string;
-  key: string;
-  webservice_url: string;
-  protocol: 'v2' | 'legacy';
-  schedule: string;
-  batch_size: number;
-  read_chunk: number;
-  max_in_flight: number;
-  http: { timeout_ms: number; deadline_ms: number; max_response_bytes: number; retries: number; min_backoff_ms: number; max_backoff_ms: number; ca_file: string | null };
-  orthanc: { url: string; username: string; password: string; state_file: string; new_study: boolean; max_list_bytes: number };
-  log: { level: string; format: 'auto' | 'json' | 'pretty' };
-}
-
-/** The untyped view of convict's store: keys are checked by the schema at validate(). */
-interface ConfigStore {
-  load(value: object): void;
-  set(key: string, value: unknown): void;
-  get(key: string): unknown;
-  has(key: string): boolean;
-  validate(options: { allowed: 'strict' }): void;
-  getProperties(): unknown;
-}
+export type { AgentConfig } from './config-schema.js';
 
 export interface ConfigSources {
   /** `--config FILE`; else config/config.json, else config.json in cwd, when present. */
@@ -85,90 +61,62 @@ function firstExisting(cwd: string, candidates: string[]): string | undefined {
   return candidates.map((c) => path.resolve(cwd, c)).find((c) => existsSync(c));
 }
 
-/** Turns convict's messages into one that names the key, the value and what was expected. */
-function describeValidationError(err: Error, valueOf: (key: string) => unknown): string {
-  return err.message
-    .split('\n')
-    .map((line) => {
-      const unknown = /^configuration param '([^']+)' not declared in the schema$/.exec(line);
-      if (unknown) return `unknown key "${unknown[1]}" (not a configuration key; see the README's configuration table)`;
-      const invalid = /^([\w.]+): (.*?)(?:: value was .*)?$/.exec(line);
-      if (invalid) {
-        const [, key = '', expected = ''] = invalid;
-        const sensitive = /password|key$/.test(key) && key !== 'batch_size';
-        const shown = sensitive ? '(hidden)' : maskUrlCredentials(JSON.stringify(valueOf(key)) ?? 'undefined');
-        return `key "${key}" has value ${shown}, expected: ${expected.replace(/^must be /, '')}`;
-      }
-      return line;
-    })
-    .join('; ');
+/** A value as a message may show it: secrets hidden, a URL's login masked (also past an unencoded "#"). */
+function shown(problem: ConfigProblem): string {
+  if (problem.sensitive) return '(hidden)';
+  const text = JSON.stringify(problem.value) ?? 'undefined';
+  return maskUrlCredentials(text.replace(/^("[a-z][a-z0-9+.-]*:\/\/).*@/i, '$1********@').replace(/#.*"$/, '#…"'));
 }
 
-const URL_KEYS = ['url', 'webservice_url', 'orthanc.url'];
+function describe(problem: ConfigProblem): string {
+  return `key "${problem.key}" has value ${shown(problem)}, expected: ${problem.reason ? `${problem.reason}: ` : ''}${problem.expected}`;
+}
+
+function unknownKey(key: string): string {
+  return `unknown key "${key}" (not a configuration key; see the README's configuration table)`;
+}
+
+function configFileOf(sources: ConfigSources): string | undefined {
+  if (sources.configFile === undefined) return firstExisting(sources.cwd, ['config/config.json', 'config.json']);
+  const file = path.resolve(sources.cwd, sources.configFile);
+  if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist (from --config)`);
+  return file;
+}
+
+/** server.json holds only the centre code; a number ({"server": 7}) is taken as its text. */
+function serverFileCenter(sources: ConfigSources): string | undefined {
+  const file = sources.serverFile !== undefined ? path.resolve(sources.cwd, sources.serverFile) : firstExisting(sources.cwd, ['server.json']);
+  if (sources.serverFile !== undefined && !existsSync(file!)) throw new ConfigError(`server file ${file} does not exist (from --server)`);
+  if (!file) return undefined;
+  const server = readJsonFile(file, 'server file');
+  const unknown = Object.keys(server).filter((k) => k !== 'server');
+  if (unknown.length > 0) throw new ConfigError(`server file ${file}: unknown key "${unknown[0]}" (expected only "server")`);
+  return typeof server.server === 'number' ? String(server.server) : (server.server as string | undefined);
+}
 
 /**
- * A `#` in a URL starts its fragment: `http://user:pa#ss@host` silently becomes another host (or
- * an "invalid URL"). These URLs never need a fragment, so a `#` is a password or path character
- * that must be written %23. The value is shown with its credentials masked.
+ * Loads, merges and validates the agent configuration once; the result is frozen. Precedence:
+ * defaults < config file < server.json < environment < flags (convict re-applies the environment
+ * after each load; flags are set last). Every problem is reported at once.
  */
-function refuseUnencodedHash(store: ConfigStore): void {
-  for (const key of URL_KEYS) {
-    const value = store.get(key);
-    if (typeof value !== 'string' || !value.includes('#')) continue;
-    const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1********@').replace(/#.*/, '#…');
-    throw new ConfigError(`key "${key}" has value ${JSON.stringify(shown)}, expected: a URL without "#": percent-encode "#" as %23 (e.g. in a password)`);
-  }
-}
-
-/** Loads, merges and validates the agent configuration once; the result is frozen. */
 export function loadAgentConfig(sources: ConfigSources): AgentConfig {
   const env = resolveEnv(sources.env);
-  const store = convict(configSchema as never, { env, args: [] }) as unknown as ConfigStore;
-
-  const configFile =
-    sources.configFile !== undefined
-      ? path.resolve(sources.cwd, sources.configFile)
-      : firstExisting(sources.cwd, ['config/config.json', 'config.json']);
-  if (sources.configFile !== undefined && !existsSync(configFile!)) {
-    throw new ConfigError(`config file ${configFile} does not exist (from --config)`);
+  const store = convict<AgentConfig>(configSchema as never, { env, args: [] });
+  const configFile = configFileOf(sources);
+  const fileValues = configFile ? readJsonFile(configFile, 'config file') : {};
+  const unknown = undeclaredKeys(fileValues, configSchema).map(unknownKey);
+  const center = serverFileCenter(sources);
+  store.load(fileValues);
+  if (center !== undefined) store.load({ center });
+  for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    if (!store.has(key as never)) throw new ConfigError(`unknown option for key "${key}"`);
+    store.set(key as never, value as never);
   }
-  const serverFile =
-    sources.serverFile !== undefined ? path.resolve(sources.cwd, sources.serverFile) : firstExisting(sources.cwd, ['server.json']);
-  if (sources.serverFile !== undefined && !existsSync(serverFile!)) {
-    throw new ConfigError(`server file ${serverFile} does not exist (from --server)`);
+  const problems = [...unknown, ...checkConfig(store as unknown as { get(key: string): unknown }, configSchema).map(describe)];
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { hint: configFile ? `config file: ${configFile}` : undefined });
   }
-
-  try {
-    if (configFile) store.load(readJsonFile(configFile, 'config file'));
-    if (serverFile) {
-      const server = readJsonFile(serverFile, 'server file');
-      const unknown = Object.keys(server).filter((k) => k !== 'server');
-      if (unknown.length > 0) throw new ConfigError(`server file ${serverFile}: unknown key "${unknown[0]}" (expected only "server")`);
-      // convict's coerce applies to env and args only: a numeric code ({"server": 7}) is made text here.
-      if (server.server !== undefined) store.set('center', typeof server.server === 'number' ? String(server.server) : server.server);
-    }
-    // Environment beats files (convict applies env at construction, files override it): re-apply.
-    for (const [key, schema] of flatSchemaEnv()) if (env[schema] !== undefined) store.set(key, env[schema]);
-    for (const [key, value] of Object.entries(sources.overrides ?? {})) {
-      if (!store.has(key)) throw new ConfigError(`unknown option for key "${key}"`);
-      store.set(key, value);
-    }
-    refuseUnencodedHash(store);
-    store.validate({ allowed: 'strict' });
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`invalid configuration: ${describeValidationError(err as Error, (k) => {
-      try {
-        return store.get(k);
-      } catch {
-        return undefined;
-      }
-    })}`, {
-      hint: configFile ? `config file: ${configFile}` : undefined,
-    });
-  }
-
-  const config = store.getProperties() as unknown as AgentConfig;
+  const config = store.getProperties();
   if (!config.url && config.webservice_url) config.url = deriveBaseUrl(config.webservice_url);
   return deepFreeze(config);
 }
@@ -179,18 +127,6 @@ export function deriveBaseUrl(webserviceUrl: string): string {
   const at = u.pathname.indexOf('/api/');
   const base = at >= 0 ? u.pathname.slice(0, at) : u.pathname.replace(/\/+$/, '');
   return `${u.origin}${base}`;
-}
-
-function* flatSchemaEnv(prefix = '', node: Record<string, unknown> = configSchema): Generator<[string, string]> {
-  for (const [k, v] of Object.entries(node)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    const obj = v as Record<string, unknown>;
-    if ('default' in obj) {
-      if (typeof obj.env === 'string') yield [key, obj.env];
-    } else {
-      yield* flatSchemaEnv(key, obj);
-    }
-  }
 }
 
 const SECRET_KEYS = new Set(['password', 'key']);

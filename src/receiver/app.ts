@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from '../shared/logger.js';
+import type { AppDeps } from './app-deps.js';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_TIMEOUTS, type RateLimitSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
 import { ApiError } from './http/api-error.js';
 import { BodyBudget, decodeBody } from './http/body-decoding.js';
@@ -12,6 +13,7 @@ import { opsRoutes } from './routes/ops-routes.js';
 import { readRoutes } from './routes/read-routes.js';
 import { reconcileRoutes } from './routes/reconcile-routes.js';
 import { versionRoutes } from './routes/version-routes.js';
+import { createIngestService } from './services/ingest-service.js';
 import { safeError } from './store/db.js';
 import type { ReceiverStore } from './store/receiver-store.js';
 
@@ -32,15 +34,7 @@ export interface AppOptions {
   https?: { cert: Buffer; key: Buffer };
 }
 
-/** What the route modules receive. */
-export interface AppDeps {
-  store: ReceiverStore;
-  metrics: Metrics;
-  limits: ReceiverLimits;
-  limiter: RequestLimiter | null;
-  now: () => number;
-  version: string;
-}
+export type { AppDeps } from './app-deps.js';
 
 function routeOf(req: FastifyRequest): string {
   return req.routeOptions.url ?? 'unmatched';
@@ -53,12 +47,6 @@ function installHandlers(app: FastifyInstance, deps: AppDeps): void {
     if (status >= 500 && !(err instanceof ApiError)) req.log.error({ route: routeOf(req), err: safeError(err) }, 'request failed');
     else req.log.info({ route: routeOf(req), status, error: body.error }, 'request refused');
     if (retryAfter) reply.header('retry-after', String(retryAfter));
-    // 429s are audited by the limiter itself, without the parameters (they may hold patient data).
-    if (req.principal?.kind === 'token' && status !== 429) {
-      await deps.store.access
-        .writeAudit({ token_name: req.principal.name, route: `${req.method} ${routeOf(req)}`, parameters: JSON.stringify({ params: req.params, query: req.query }), result_count: 0, status })
-        .catch((auditErr: unknown) => req.log.error({ err: safeError(auditErr) }, 'audit write failed'));
-    }
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such route' }));
@@ -118,12 +106,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = new Metrics();
   const rateLimits: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const now = options.now ?? Date.now;
   const deps: AppDeps = {
     store: options.store,
+    ingest: createIngestService({ store: options.store, metrics, recordsPerBatch: limits.recordsPerBatch, now }),
     metrics,
     limits,
     limiter: new RequestLimiter(rateLimits, options.store.access, metrics),
-    now: options.now ?? Date.now,
+    now,
     version: options.version ?? '0.0.0',
   };
   const app = Fastify(serverOptions(options, limits)) as unknown as FastifyInstance;

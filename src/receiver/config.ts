@@ -1,6 +1,8 @@
+import convict from 'convict';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { checkConfig, type ConfigProblem } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
+import { proxyItems, receiverSchema, type ReceiverSettings } from './config-schema.js';
 
 /** Everything the receiver reads from its environment, validated once at start. */
 export interface ReceiverConfig {
@@ -13,7 +15,7 @@ export interface ReceiverConfig {
   timeouts: ServerTimeouts;
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: the peer address is the client. */
   trustProxy: string[];
-  logLevel: string;
+  logLevel: ReceiverSettings['log']['level'];
   dbPoolSize: number;
 }
 
@@ -27,7 +29,13 @@ export interface RateLimitSettings {
   authFailuresPerMinute: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitSettings = { perPrincipalPerSecond: 50, perAddressPerSecond: 100, authFailuresPerMinute: 30 };
+const S = receiverSchema;
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  perPrincipalPerSecond: S.rate_limits.per_principal_per_second.default,
+  perAddressPerSecond: S.rate_limits.per_address_per_second.default,
+  authFailuresPerMinute: S.rate_limits.auth_failures_per_minute.default,
+};
 
 /** Socket and request timeouts (ms) and the connection cap of the HTTP server. */
 export interface ServerTimeouts {
@@ -46,12 +54,12 @@ export interface ServerTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: ServerTimeouts = {
-  headersMs: 10_000,
-  requestMs: 60_000,
-  socketIdleMs: 120_000,
-  keepAliveMs: 10_000,
-  maxRequestsPerSocket: 1000,
-  maxConnections: 512,
+  headersMs: S.timeouts.headers_ms.default,
+  requestMs: S.timeouts.request_ms.default,
+  socketIdleMs: S.timeouts.socket_idle_ms.default,
+  keepAliveMs: S.timeouts.keep_alive_ms.default,
+  maxRequestsPerSocket: S.timeouts.max_requests_per_socket.default,
+  maxConnections: S.timeouts.max_connections.default,
 };
 
 export interface ReceiverLimits {
@@ -69,131 +77,80 @@ export interface ReceiverLimits {
 }
 
 export const DEFAULT_LIMITS: ReceiverLimits = {
-  bodyBytes: 16 * 1024 * 1024,
-  decompressedBytes: 64 * 1024 * 1024,
-  recordsPerBatch: 5000,
-  inflightBodyBytes: 128 * 1024 * 1024,
+  bodyBytes: S.limits.body_bytes.default,
+  decompressedBytes: S.limits.decompressed_bytes.default,
+  recordsPerBatch: S.limits.records_per_batch.default,
+  inflightBodyBytes: S.limits.inflight_body_bytes.default,
 };
 
 type Env = Record<string, string | undefined>;
 
-function fail(name: string, value: string, expected: string): never {
-  throw new ConfigError(`${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+/** `NAME="value" is invalid: expected …`, quoting the variable as set (never a secret's value). */
+function describe(problem: ConfigProblem, env: Env): string {
+  const name = problem.env ?? problem.key;
+  if (problem.reason) return `${name} ${problem.reason}: ${problem.expected}`;
+  const value = problem.sensitive ? '' : `=${JSON.stringify(env[name] ?? problem.value)}`;
+  return `${name}${value} is invalid: expected ${problem.expected}`;
 }
 
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) fail(name, raw, `an integer from ${min} to ${max}`);
-  const n = Number(raw.trim());
-  if (n < min || n > max) fail(name, raw, `an integer from ${min} to ${max}`);
-  return n;
-}
-
-const ENCODE_HINT = 'percent-encode special characters of the user name and password (# → %23, @ → %40, / → %2F, ? → %3F, % → %25)';
-
-/** Validates a mysql:// URL (credentials are never echoed back in the error). */
-export function checkDatabaseUrl(raw: string | undefined): string {
-  const name = 'RECEIVER_DATABASE_URL';
-  if (!raw) throw new ConfigError(`${name} is not set: expected mysql://user:pass@host:port/database`);
-  // An unencoded # ends the URL there: the rest of the password, the host and the database are lost.
-  if (raw.includes('#')) throw new ConfigError(`${name} contains an unencoded '#': ${ENCODE_HINT}`);
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a URL: expected mysql://user:pass@host:port/database; ${ENCODE_HINT}`);
-  }
-  if (u.protocol !== 'mysql:' || !u.hostname || u.pathname.replace(/^\//, '') === '') {
-    throw new ConfigError(`${name} (host ${JSON.stringify(u.hostname)}) is invalid: expected mysql://user:pass@host:port/database`);
-  }
-  return raw;
-}
-
-function readTls(env: Env): ReceiverConfig['tls'] {
-  const certPath = env.RECEIVER_TLS_CERT;
-  const keyPath = env.RECEIVER_TLS_KEY;
-  if (!certPath && !keyPath) return undefined;
-  if (!certPath) fail('RECEIVER_TLS_CERT', '', 'a PEM certificate path (RECEIVER_TLS_KEY is set)');
-  if (!keyPath) fail('RECEIVER_TLS_KEY', '', 'a PEM private key path (RECEIVER_TLS_CERT is set)');
-  const read = (name: string, path: string): Buffer => {
+/** Only `serve` reads the TLS files; a half-configured pair or an unreadable file is a problem. */
+function readTls(s: ReceiverSettings, problems: string[]): ReceiverConfig['tls'] {
+  const { cert, key } = s.tls;
+  if (cert === null && key === null) return undefined;
+  if (cert === null) problems.push('RECEIVER_TLS_CERT="" is invalid: expected a PEM certificate path (RECEIVER_TLS_KEY is set)');
+  if (key === null) problems.push('RECEIVER_TLS_KEY="" is invalid: expected a PEM private key path (RECEIVER_TLS_CERT is set)');
+  const read = (name: string, path: string | null): Buffer | undefined => {
+    if (path === null) return undefined;
     try {
       return readFileSync(path);
     } catch {
-      return fail(name, path, 'a readable PEM file');
+      problems.push(`${name}=${JSON.stringify(path)} is invalid: expected a readable PEM file`);
+      return undefined;
     }
   };
-  return { cert: read('RECEIVER_TLS_CERT', certPath), key: read('RECEIVER_TLS_KEY', keyPath) };
+  const pair = { cert: read('RECEIVER_TLS_CERT', cert), key: read('RECEIVER_TLS_KEY', key) };
+  return pair.cert && pair.key ? { cert: pair.cert, key: pair.key } : undefined;
 }
 
-/** RECEIVER_TRUST_PROXY: comma-separated addresses or CIDRs of the reverse proxies in front. */
-function readTrustProxy(env: Env): string[] {
-  const raw = env.RECEIVER_TRUST_PROXY ?? '';
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const item of items) {
-    const [addr, bits, extra] = item.split('/');
-    const family = isIP(addr ?? '');
-    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
-    if (family === 0 || !bitsOk || extra !== undefined) fail('RECEIVER_TRUST_PROXY', raw, 'comma-separated IP addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16)');
-  }
-  return items;
-}
-
-function readTimeouts(env: Env): ServerTimeouts {
-  const d = DEFAULT_TIMEOUTS;
-  const ms = (name: string, fallback: number) => intVar(env, name, fallback, 1000, 3_600_000);
+function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConfig {
   return {
-    headersMs: ms('RECEIVER_HEADERS_TIMEOUT_MS', d.headersMs),
-    requestMs: ms('RECEIVER_REQUEST_TIMEOUT_MS', d.requestMs),
-    socketIdleMs: ms('RECEIVER_SOCKET_TIMEOUT_MS', d.socketIdleMs),
-    keepAliveMs: ms('RECEIVER_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveMs),
-    maxRequestsPerSocket: intVar(env, 'RECEIVER_MAX_REQUESTS_PER_SOCKET', d.maxRequestsPerSocket, 0, 1_000_000),
-    maxConnections: intVar(env, 'RECEIVER_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    databaseUrl: s.database.url,
+    host: s.host,
+    port: s.port,
+    limits: {
+      bodyBytes: s.limits.body_bytes, decompressedBytes: s.limits.decompressed_bytes,
+      recordsPerBatch: s.limits.records_per_batch, inflightBodyBytes: s.limits.inflight_body_bytes,
+    },
+    tls,
+    rateLimits: {
+      perPrincipalPerSecond: s.rate_limits.per_principal_per_second, perAddressPerSecond: s.rate_limits.per_address_per_second,
+      authFailuresPerMinute: s.rate_limits.auth_failures_per_minute,
+    },
+    timeouts: {
+      headersMs: s.timeouts.headers_ms, requestMs: s.timeouts.request_ms, socketIdleMs: s.timeouts.socket_idle_ms,
+      keepAliveMs: s.timeouts.keep_alive_ms, maxRequestsPerSocket: s.timeouts.max_requests_per_socket, maxConnections: s.timeouts.max_connections,
+    },
+    trustProxy: proxyItems(s.trust_proxy),
+    logLevel: s.log.level,
+    dbPoolSize: s.database.pool_size,
   };
 }
 
-function readRateLimits(env: Env): RateLimitSettings {
-  const d = DEFAULT_RATE_LIMITS;
-  return {
-    perPrincipalPerSecond: intVar(env, 'RECEIVER_RATE_LIMIT', d.perPrincipalPerSecond, 0, 1_000_000),
-    perAddressPerSecond: intVar(env, 'RECEIVER_ADDRESS_RATE_LIMIT', d.perAddressPerSecond, 0, 1_000_000),
-    authFailuresPerMinute: intVar(env, 'RECEIVER_AUTH_FAILURE_LIMIT', d.authFailuresPerMinute, 0, 1_000_000),
-  };
-}
-
-function readLimits(env: Env): ReceiverLimits {
-  const limits: ReceiverLimits = {
-    bodyBytes: intVar(env, 'RECEIVER_BODY_LIMIT', DEFAULT_LIMITS.bodyBytes, 1024, 1024 ** 3),
-    decompressedBytes: intVar(env, 'RECEIVER_DECOMPRESSED_LIMIT', DEFAULT_LIMITS.decompressedBytes, 1024, 4 * 1024 ** 3),
-    recordsPerBatch: intVar(env, 'RECEIVER_MAX_RECORDS', DEFAULT_LIMITS.recordsPerBatch, 1, 100_000),
-    inflightBodyBytes: intVar(env, 'RECEIVER_INFLIGHT_BODY_LIMIT', DEFAULT_LIMITS.inflightBodyBytes, 1024, 16 * 1024 ** 3),
-  };
-  const largest = Math.max(limits.bodyBytes, limits.decompressedBytes);
-  if (limits.inflightBodyBytes < largest) {
-    fail('RECEIVER_INFLIGHT_BODY_LIMIT', String(limits.inflightBodyBytes), `at least RECEIVER_BODY_LIMIT and RECEIVER_DECOMPRESSED_LIMIT (${largest}), or no body that large could ever be accepted`);
-  }
-  return limits;
-}
-
-/** Reads and validates the receiver's configuration; `needsServer` false skips what only `serve` uses. */
+/**
+ * Reads and validates the receiver's configuration from its environment, reporting every problem
+ * at once; `needsServer` false skips what only `serve` uses (the TLS files). An empty variable is unset.
+ */
 export function loadReceiverConfig(env: Env, needsServer = true): ReceiverConfig {
-  const databaseUrl = checkDatabaseUrl(env.RECEIVER_DATABASE_URL);
-  const host = env.RECEIVER_HOST || '127.0.0.1';
-  const logLevel = env.RECEIVER_LOG_LEVEL || 'info';
-  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-  if (!levels.includes(logLevel)) fail('RECEIVER_LOG_LEVEL', logLevel, levels.join('|'));
-  const limits = readLimits(env);
-  const rateLimits = readRateLimits(env);
-  return {
-    databaseUrl,
-    host,
-    port: intVar(env, 'RECEIVER_PORT', 8080, 0, 65535),
-    limits,
-    tls: needsServer ? readTls(env) : undefined,
-    rateLimits,
-    timeouts: readTimeouts(env),
-    trustProxy: readTrustProxy(env),
-    logLevel,
-    dbPoolSize: intVar(env, 'RECEIVER_DB_POOL_SIZE', 10, 1, 1000),
-  };
+  const set: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') set[k] = v;
+  const store = convict<ReceiverSettings>(receiverSchema as never, { env: set, args: [] });
+  const problems = checkConfig(store as unknown as { get(key: string): unknown }, receiverSchema).map((p) => describe(p, set));
+  const s = store.getProperties();
+  const largest = Math.max(s.limits.body_bytes, s.limits.decompressed_bytes);
+  if (problems.length === 0 && s.limits.inflight_body_bytes < largest) {
+    problems.push(`RECEIVER_INFLIGHT_BODY_LIMIT=${JSON.stringify(set.RECEIVER_INFLIGHT_BODY_LIMIT ?? String(s.limits.inflight_body_bytes))} is invalid: expected at least RECEIVER_BODY_LIMIT and RECEIVER_DECOMPRESSED_LIMIT (${largest}), or no body that large could ever be accepted`);
+  }
+  const tls = needsServer ? readTls(s, problems) : undefined;
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return toConfig(s, tls);
 }

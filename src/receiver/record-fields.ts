@@ -3,12 +3,13 @@ import {
   COLUMN_CHARS, exceedsChars, fitModalities, truncateChars, type FreeTextField, type IdentifierField,
 } from '../shared/record-limits.js';
 import { cleanText, parseBirthdate, parseCount, parseDateTime } from '../shared/record-values.js';
-import { splitModalities } from '../shared/study-record.js';
+import { splitModalities, type FieldKind, type FieldName, type FieldOfKind } from '../shared/study-record.js';
 
 /**
- * Readers of one posted record's fields. Each one either returns what the receiver stores, noting
- * in `normalised` a value it had to null or cut (counted in the answer and metrics), or throws a
- * RecordError whose message names the field and the rule — never the value, which may be patient data.
+ * Readers of one posted record's fields, one per kind of field (shared/study-record.ts). Each one
+ * either returns what the receiver stores, noting in `normalised` a value it had to null or cut
+ * (counted in the answer and metrics), or throws a RecordError whose message names the field and
+ * the rule — never the value, which may be patient data.
  */
 export class RecordError extends Error {}
 
@@ -54,45 +55,45 @@ function integerOf(src: FieldSource, field: string): number | null {
 }
 
 /** study_pk, patient_pk (BIGINT): a key that is not a safe non-negative integer is wrong, not messy. */
-export function key(src: FieldSource, field: 'study_pk' | 'patient_pk'): number | null {
+export function key(src: FieldSource, field: FieldOfKind<'key'>): number | null {
   const n = integerOf(src, field);
   if (n !== null && (!Number.isSafeInteger(n) || n < 0)) throw new RecordError(`${field} must be an integer from 0 to 2^53-1`);
   return n;
 }
 
 /** study_series, study_instances (INT): negative or overflowing → unknown, stored as 0 and counted. */
-export function count(src: FieldSource, field: 'study_series' | 'study_instances'): number {
+export function count(src: FieldSource, field: FieldOfKind<'count'>): number {
   const c = parseCount(integerOf(src, field));
   if (c.invalid) src.normalised.push(field);
   return c.value ?? 0;
 }
 
-/** study_datetime → `YYYY-MM-DD HH:MM:SS`; zero, impossible or unreadable → null, counted. */
-export function studyDatetime(src: FieldSource): string | null {
-  const p = parseDateTime(rawText(src, 'study_datetime'));
-  if (p.invalid) src.normalised.push('study_datetime');
+/** A datetime → `YYYY-MM-DD HH:MM:SS`; zero, impossible or unreadable → null, counted. */
+export function datetime(src: FieldSource, field: FieldOfKind<'datetime'>): string | null {
+  const p = parseDateTime(rawText(src, field));
+  if (p.invalid) src.normalised.push(field);
   return p.value === null ? null : p.value.replace('T', ' ');
 }
 
-export function birthdate(src: FieldSource): string | null {
-  const p = parseBirthdate(rawText(src, 'patient_birthdate'));
-  if (p.invalid) src.normalised.push('patient_birthdate');
+export function date(src: FieldSource, field: FieldOfKind<'date'>): string | null {
+  const p = parseBirthdate(rawText(src, field));
+  if (p.invalid) src.normalised.push(field);
   return p.value;
 }
 
 /** The modalities array, or mods_in_study split; fitted to what the columns can index. */
-export function modalities(src: FieldSource, studyModality: string | null): string[] {
-  const v = src.rec.modalities;
+export function modalities(src: FieldSource, field: FieldOfKind<'modalities'>, studyModality: string | null): string[] {
+  const v = src.rec[field];
   let list: string[];
   if (v === null || v === undefined) list = splitModalities(studyModality);
   else if (Array.isArray(v) && v.every((m) => typeof m === 'string')) list = splitModalities(cleanText(v.join('\\')));
-  else throw new RecordError('modalities must be an array of strings');
+  else throw new RecordError(`${field} must be an array of strings`);
   const fit = fitModalities(list);
-  if (fit.changed) src.normalised.push('modalities');
+  if (fit.changed) src.normalised.push(field);
   return fit.modalities;
 }
 
-const UID = /^[\x21-\x7e]{1,255}$/;
+const UID = new RegExp(`^[\\x21-\\x7e]{1,${COLUMN_CHARS.study_iuid}}$`);
 
 /** The study_iuid when the record has a usable one, else null. */
 export function usableIuid(v: unknown): string | null {
@@ -101,31 +102,54 @@ export function usableIuid(v: unknown): string | null {
   return UID.test(s) ? s : null;
 }
 
-export function iuid(src: FieldSource): string {
-  if (typeof src.rec.study_iuid !== 'string') throw new RecordError('study_iuid is required (a string)');
-  const s = usableIuid(src.rec.study_iuid);
-  if (s === null) throw new RecordError('study_iuid must be 1-255 printable ASCII characters');
+export function iuid(src: FieldSource, field: FieldOfKind<'uid'>): string {
+  if (typeof src.rec[field] !== 'string') throw new RecordError(`${field} is required (a string)`);
+  const s = usableIuid(src.rec[field]);
+  if (s === null) throw new RecordError(`${field} must be 1-${COLUMN_CHARS[field]} printable ASCII characters`);
   return s;
 }
 
-export function deletedFlag(src: FieldSource): boolean {
-  const v = src.rec.deleted;
+export function deletedFlag(src: FieldSource, field: FieldOfKind<'deleted'>): boolean {
+  const v = src.rec[field];
   if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new RecordError('deleted must be a boolean');
+  if (typeof v !== 'boolean') throw new RecordError(`${field} must be a boolean`);
   return v;
 }
 
-export function sourceSeq(src: FieldSource): number {
-  const v = src.rec.source_seq;
+export function sourceSeq(src: FieldSource, field: FieldOfKind<'version'>): number {
+  const v = src.rec[field];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new RecordError('source_seq is required (an integer >= 0)');
+    throw new RecordError(`${field} is required (an integer >= 0)`);
   }
   return v;
 }
 
-export function contentHash(src: FieldSource): string | null {
-  const v = src.rec.content_hash;
+export function contentHash(src: FieldSource, field: FieldOfKind<'hash'>): string | null {
+  const v = src.rec[field];
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'string' || !CONTENT_HASH_PATTERN.test(v)) throw new RecordError('content_hash must be 32 lowercase hex characters');
+  if (typeof v !== 'string' || !CONTENT_HASH_PATTERN.test(v)) throw new RecordError(`${field} must be 32 lowercase hex characters`);
   return v;
 }
+
+/** The values read so far of one record (fields before the current one in declaration order). */
+export type ReadSoFar = Readonly<Partial<Record<FieldName, unknown>>>;
+
+type Reader = (src: FieldSource, field: FieldName, earlier: ReadSoFar) => unknown;
+
+/**
+ * The reader of each kind of stored field. The centre is checked against the URL, not stored as
+ * such; the version comes from the route (v2: the record's, checked first; legacy: arrival time).
+ */
+export const READERS: Record<Exclude<FieldKind, 'center' | 'version'>, Reader> = {
+  uid: (src, field) => iuid(src, field as FieldOfKind<'uid'>),
+  key: (src, field) => key(src, field as FieldOfKind<'key'>),
+  identifier: (src, field) => identifier(src, field as IdentifierField),
+  text: (src, field) => freeText(src, field as FreeTextField),
+  date: (src, field) => date(src, field as FieldOfKind<'date'>),
+  datetime: (src, field) => datetime(src, field as FieldOfKind<'datetime'>),
+  // A record without the list has it from mods_in_study, read (and cut) before it.
+  modalities: (src, field, earlier) => modalities(src, field as FieldOfKind<'modalities'>, (earlier.study_modality as string | null | undefined) ?? null),
+  count: (src, field) => count(src, field as FieldOfKind<'count'>),
+  deleted: (src, field) => deletedFlag(src, field as FieldOfKind<'deleted'>),
+  hash: (src, field) => contentHash(src, field as FieldOfKind<'hash'>),
+};

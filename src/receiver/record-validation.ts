@@ -1,39 +1,25 @@
 import { hashDigest } from '../shared/content-hash.js';
 import { familyNameKey, patientKey } from '../shared/patient-key.js';
 import { COLUMN_CHARS, exceedsChars, truncateChars } from '../shared/record-limits.js';
+import { STORED_FIELDS, type FieldKind, type StoredField, type StudyRecord } from '../shared/study-record.js';
 import * as f from './record-fields.js';
-import { RecordError, type FieldSource } from './record-fields.js';
+import { READERS, RecordError, type FieldSource } from './record-fields.js';
 
-/** One validated study version, ready for the store (dates in MySQL form). */
-export interface StudyVersion {
-  study_iuid: string;
-  source_seq: number;
-  deleted: boolean;
-  study_pk: number | null;
-  patient_pk: number | null;
-  patient_id: string | null;
+/**
+ * One validated study version, ready for the store: every field with a column (shared/study-record.ts),
+ * dates in MySQL form (`YYYY-MM-DD HH:MM:SS`), an absent extra as null; and the columns the
+ * receiver derives from them.
+ */
+export type StudyVersion = {
+  [N in StoredField]-?: Exclude<StudyRecord[N], undefined> | (undefined extends StudyRecord[N] ? null : never);
+} & {
+  /** patientKey(patient_id): the search key across RUT spellings. */
   patient_key: string | null;
-  patient_id_issuer: string | null;
-  patient_name: string | null;
+  /** familyNameKey(patient_name), cut to its column: the name-prefix search key. */
   name_key: string | null;
-  /** YYYY-MM-DD */
-  patient_birthdate: string | null;
-  patient_sex: string | null;
-  /** YYYY-MM-DD HH:MM:SS */
-  study_datetime: string | null;
-  study_description: string | null;
-  study_modality: string | null;
-  modalities: string[];
-  study_series: number;
-  study_instances: number;
-  accession_no: string | null;
-  study_id: string | null;
-  referring_physician: string | null;
-  /** The agent's fingerprint (32 lowercase hex), stored as sent; null when absent. */
-  content_hash: string | null;
   /** hashDigest(content_hash) (60 bits, a BIGINT for the database); null when absent. */
   digest: bigint | null;
-}
+};
 
 /**
  * A record the receiver stores (with the fields it had to null or truncate, counted) or rejects
@@ -76,37 +62,23 @@ function patientKeyOf(patientId: string | null): string | null {
   return k;
 }
 
+/** Legacy records carry no tombstone and no fingerprint. */
+const LEGACY_VALUES: Partial<Record<FieldKind, unknown>> = { deleted: false, hash: null };
+
 function build(src: FieldSource, seq: number, legacy: boolean): StudyVersion {
-  const study_iuid = f.iuid(src);
-  const patient_id = f.identifier(src, 'patient_id');
-  const patient_name = f.freeText(src, 'patient_name');
-  const study_modality = f.freeText(src, 'study_modality');
-  // Legacy records never carry one; a v2 record's hash is the agent's, validated for form only.
-  const content_hash = legacy ? null : f.contentHash(src);
+  const v: Partial<Record<StoredField, unknown>> = {};
+  for (const field of STORED_FIELDS) {
+    const kind = field.kind;
+    if (kind === 'version') v[field.name] = seq;
+    else if (legacy && kind in LEGACY_VALUES) v[field.name] = LEGACY_VALUES[kind];
+    else if (kind !== 'center') v[field.name] = READERS[kind](src, field.name, v);
+  }
+  const version = v as Omit<StudyVersion, 'patient_key' | 'name_key' | 'digest'>;
   return {
-    study_iuid,
-    source_seq: seq,
-    deleted: legacy ? false : f.deletedFlag(src),
-    study_pk: f.key(src, 'study_pk'),
-    patient_pk: f.key(src, 'patient_pk'),
-    patient_id,
-    patient_key: patientKeyOf(patient_id),
-    patient_id_issuer: f.identifier(src, 'patient_id_issuer'),
-    patient_name,
-    name_key: nameKeyOf(patient_name),
-    patient_birthdate: f.birthdate(src),
-    patient_sex: f.freeText(src, 'patient_sex'),
-    study_datetime: f.studyDatetime(src),
-    study_description: f.freeText(src, 'study_description'),
-    study_modality,
-    modalities: f.modalities(src, study_modality),
-    study_series: f.count(src, 'study_series'),
-    study_instances: f.count(src, 'study_instances'),
-    accession_no: f.identifier(src, 'accession_no'),
-    study_id: f.identifier(src, 'study_id'),
-    referring_physician: f.freeText(src, 'referring_physician'),
-    content_hash,
-    digest: content_hash === null ? null : hashDigest(content_hash),
+    ...version,
+    patient_key: patientKeyOf(version.patient_id),
+    name_key: nameKeyOf(version.patient_name),
+    digest: version.content_hash === null ? null : hashDigest(version.content_hash),
   };
 }
 
@@ -134,7 +106,7 @@ export function validateRecord(raw: unknown, center: string): Validated {
       if (typeof own !== 'string') throw new RecordError('center must be a string');
       if (own !== center) throw new RecordError('center does not match the URL');
     }
-    return build(src, f.sourceSeq(src), false);
+    return build(src, f.sourceSeq(src, 'source_seq'), false);
   });
 }
 

@@ -1,19 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { StudyRecord } from './study-record.js';
+import { DECLARED_FIELDS, type HashedField, type StudyRecord } from './study-record.js';
 
 /**
  * A fingerprint of what a record says about a study, independent of its version: reconciliation
  * compares these between a centre and the receiver without shipping the records. The agent sends
- * it as the extra record field `content_hash`; the receiver stores it beside the study.
+ * it as the extra record field `content_hash`; the receiver stores it beside the study. It covers
+ * the fields declared with a place in the hash (study-record.ts: `hash`), in that order.
  */
-const HASHED_FIELDS = [
-  'study_iuid', 'deleted', 'study_pk', 'patient_pk', 'patient_id', 'patient_id_issuer', 'patient_name',
-  'patient_birthdate', 'patient_sex', 'study_datetime', 'study_description', 'study_modality', 'modalities',
-  'study_series', 'study_instances', 'accession_no', 'study_id', 'referring_physician',
-] as const satisfies readonly (keyof StudyRecord)[];
+export const HASHED_FIELDS: readonly HashedField[] = DECLARED_FIELDS.filter((f) => f.hash !== undefined)
+  .sort((a, b) => (a.hash ?? 0) - (b.hash ?? 0))
+  .map((f) => f.name as HashedField);
 
 /** 32 hex characters (128 bits of SHA-256 over the canonical JSON of the hashed fields). */
-export function contentHash(record: Pick<StudyRecord, (typeof HASHED_FIELDS)[number]>): string {
+export function contentHash(record: Pick<StudyRecord, HashedField>): string {
   const canonical = JSON.stringify(HASHED_FIELDS.map((f) => record[f] ?? null));
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }

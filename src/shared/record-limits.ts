@@ -1,39 +1,29 @@
-import type { StudyRecord } from './study-record.js';
+import { DECLARED_FIELDS, fieldsOfKind, type FieldOfKind, type SizedField, type StudyRecord } from './study-record.js';
 
 /**
- * What the receiver can store of a record: its column sizes (sql/receiver/001_initial.sql) in
- * characters — the columns are utf8mb4 VARCHAR (a character is a code point, up to 4 bytes) or
- * ASCII (one byte each). Values are checked against them after normalisation: the patient key is
- * upper-cased (`ß` → `SS`) and the name key folded, which can make them longer than the raw value.
- * The agent fits free text before sending (what it sends is what gets stored, hash included); the
- * receiver applies the same rules to whatever arrives.
+ * What the receiver can store of a record: its column sizes (sql/receiver) in characters — the
+ * columns are utf8mb4 VARCHAR (a character is a code point, up to 4 bytes) or ASCII (one byte
+ * each). Values are checked against them after normalisation: the patient key is upper-cased
+ * (`ß` → `SS`) and the name key folded, which can make them longer than the raw value. The agent
+ * fits free text before sending (what it sends is what gets stored, hash included); the receiver
+ * applies the same rules to whatever arrives. The fields' sizes are declared with the record.
  */
 export const COLUMN_CHARS = {
-  study_iuid: 255,
-  patient_id: 255,
+  ...(Object.fromEntries(DECLARED_FIELDS.filter((f) => f.chars !== undefined).map((f) => [f.name, f.chars])) as Record<SizedField, number>),
+  /** The receiver's search keys of patient_id and patient_name. */
   patient_key: 255,
-  patient_id_issuer: 255,
-  patient_name: 255,
   name_key: 255,
-  patient_sex: 16,
-  study_description: 255,
-  study_modality: 255,
-  /** The modalities joined with `\`. */
-  modalities: 255,
   /** One modality (study_modalities.modality, ASCII). */
   modality: 16,
-  accession_no: 64,
-  study_id: 64,
-  referring_physician: 255,
-} as const;
+};
 
 /** Free text: an over-long value is truncated to its column, stored and counted. */
-export const FREE_TEXT_FIELDS = ['patient_name', 'patient_sex', 'study_description', 'study_modality', 'referring_physician'] as const;
-export type FreeTextField = (typeof FREE_TEXT_FIELDS)[number];
+export const FREE_TEXT_FIELDS = fieldsOfKind('text');
+export type FreeTextField = FieldOfKind<'text'>;
 
 /** Identifiers: an over-long value rejects the record (a cut identifier would name someone else). */
-export const IDENTIFIER_FIELDS = ['patient_id', 'patient_id_issuer', 'accession_no', 'study_id'] as const;
-export type IdentifierField = (typeof IDENTIFIER_FIELDS)[number];
+export const IDENTIFIER_FIELDS = fieldsOfKind('identifier');
+export type IdentifierField = FieldOfKind<'identifier'>;
 
 /** More than `max` code points (UTF-16 length is never below the code point count: short values are quick). */
 export function exceedsChars(text: string, max: number): boolean {
@@ -56,7 +46,7 @@ export function truncateChars(text: string, max: number): string {
   return text.slice(0, end);
 }
 
-const MODALITY = /^[\x20-\x7e]{1,16}$/;
+const MODALITY = new RegExp(`^[\\x20-\\x7e]{1,${COLUMN_CHARS.modality}}$`);
 
 /**
  * The modalities the receiver can index: 1–16 printable ASCII characters each (others could never

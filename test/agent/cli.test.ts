@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectCapture } from '../../src/agent/pacs/capture-objects.js';
+import { inspectCapture } from '../../src/agent/sources/dcm4chee/capture-objects.js';
 import { Dcm4cheeWriter } from '../helpers/dcm4chee-writer.js';
 import { startFakeReceiver, type FakeReceiver } from '../helpers/fake-receiver.js';
 import type { TestDatabase } from '../helpers/mysql.js';

@@ -48,6 +48,28 @@ describe('agent configuration', () => {
     expect(c.database.password).toBe('pw-from-file');
   });
 
+  it('a schedule node-cron cannot run is refused, naming the key and value', () => {
+    for (const schedule of ['61 * * * *', '* 24 * * *', '*/5 * * * * bogus']) {
+      expect(() => loadAgentConfig({ env: { INDEXER_SCHEDULE: schedule }, cwd: site(LEGACY) })).toThrow(
+        new RegExp(`key "schedule" has value "${schedule.replace(/[*/]/g, (c) => `\\${c}`)}", expected: a cron expression`),
+      );
+    }
+    expect(loadAgentConfig({ env: { INDEXER_SCHEDULE: '0 2 * * 1-5' }, cwd: site(LEGACY) }).schedule).toBe('0 2 * * 1-5');
+  });
+
+  it('reports every problem at once: unknown keys and each invalid value', () => {
+    const cwd = site({ ...LEGACY, batchsize: 10, batch_size: 'lots', database: { ...LEGACY.database, port: '99999' } });
+    let message = '';
+    try {
+      loadAgentConfig({ env: { INDEXER_SCHEDULE: '61 * * * *' }, cwd });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const part of ['unknown key "batchsize"', 'key "batch_size" has value "lots"', 'key "database.port" has value 99999', 'key "schedule" has value "61 * * * *"']) {
+      expect(message).toContain(part);
+    }
+  });
+
   it('a missing secret file is a configuration error', () => {
     expect(() => loadAgentConfig({ env: { INDEXER_KEY_FILE: '/nonexistent/key' }, cwd: site(LEGACY) })).toThrow(/INDEXER_KEY_FILE/);
   });

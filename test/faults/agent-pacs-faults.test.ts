@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCapture } from '../../src/agent/pacs/capture-objects.js';
-import { runLockName } from '../../src/agent/pacs/run-lock.js';
+import { installCapture } from '../../src/agent/sources/dcm4chee/capture-objects.js';
+import { runLockName } from '../../src/agent/sources/dcm4chee/run-lock.js';
 import { silentLog, writeSiteConfig } from '../agent/support/agent-harness.js';
 import { connectionOptions, type TestDatabase } from '../helpers/mysql.js';
 import { FIXTURE_SQL, loadSqlFile } from '../helpers/pacsdb.js';

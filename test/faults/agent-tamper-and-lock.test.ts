@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLockName } from '../../src/agent/pacs/run-lock.js';
+import { runLockName } from '../../src/agent/sources/dcm4chee/run-lock.js';
 import { queueCount } from '../agent/support/agent-harness.js';
 import { FaultLedger, describeRun } from './support/agent-runs.js';
 import { createFaultBed, expectDrained, expectReceiverEqualsSource, type FaultBed } from './support/fault-bed.js';

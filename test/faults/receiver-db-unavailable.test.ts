@@ -98,13 +98,13 @@ describe('central database refusing writes', () => {
   it.each([
     ['ER_OPTION_PREVENTS_STATEMENT', 1290], ['ER_RECORD_FILE_FULL', 1114], ['ER_DISK_FULL', 1021],
     ['ER_LOCK_WAIT_TIMEOUT', 1205], ['ER_READ_ONLY_MODE', 1836], ['ER_LOCK_DEADLOCK', 1213],
-  ])('%s from the store is a 503 with Retry-After, never a 500', async (code, errno) => {
-    const failing: ReceiverStore = {
-      ...rx.store,
-      upsert: async () => {
-        throw Object.assign(new Error(`simulated ${code}`), { code, errno, sqlState: 'HY000', sqlMessage: 'table studies: secret detail' });
-      },
+  ])('%s from the driver is a 503 with Retry-After, never a 500', async (code, errno) => {
+    // The driver fails; the store maps it (StoreUnavailableError) and the HTTP layer answers from ERROR_TABLE.
+    const fail = async () => {
+      throw Object.assign(new Error(`simulated ${code}`), { code, errno, sqlState: 'HY000', sqlMessage: 'table studies: secret detail' });
     };
+    const failingPool = { query: fail, execute: fail, getConnection: fail } as unknown as Pool;
+    const failing: ReceiverStore = { ...rx.store, upsert: createStore(failingPool).upsert };
     const base = await serve(failing, rx.pool);
     const r = await http(base, 'POST', '/api/v2/centers/U1/studies', { headers: bearer(key), json: { records: [record(`e.${errno}`, 1)] } });
     expectUnavailable(r);

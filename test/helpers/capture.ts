@@ -1,5 +1,5 @@
 import type mysql from 'mysql2/promise';
-import { installCapture, type InstallResult } from '../../src/agent/pacs/capture-objects.js';
+import { installCapture, type InstallResult } from '../../src/agent/sources/dcm4chee/capture-objects.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { TestDatabase } from './mysql.js';
 

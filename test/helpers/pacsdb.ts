@@ -26,7 +26,7 @@ export function pacsdbSqlFile(flavor: PacsdbFlavor): string {
 
 /**
  * Executes a plain SQL script (no DELIMITER lines) in one round trip: test connections have
- * multipleStatements on. Scripts with trigger bodies go through src/agent/pacs/sql-script.ts.
+ * multipleStatements on. Scripts with trigger bodies go through src/agent/sources/dcm4chee/sql-script.ts.
  */
 export async function loadSqlFile(conn: mysql.Connection, file: string): Promise<void> {
   const text = readFileSync(file, 'utf8');

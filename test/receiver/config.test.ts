@@ -68,6 +68,16 @@ describe('receiver configuration', () => {
     expect(err.message).not.toContain('secretpw');
   });
 
+  it('reports every invalid variable at once, each with its value and what was expected', () => {
+    const err = errorOf({ RECEIVER_DATABASE_URL: 'postgres://u:secretpw@x/y', RECEIVER_PORT: '70000', RECEIVER_LOG_LEVEL: 'loud', RECEIVER_TRUST_PROXY: 'nope' });
+    expect(err.code).toBe('CONFIG_INVALID');
+    for (const part of [
+      /RECEIVER_DATABASE_URL is invalid: expected mysql:\/\//, /RECEIVER_PORT="70000" is invalid: expected an integer from 0 to 65535/,
+      /RECEIVER_LOG_LEVEL="loud" is invalid: expected one of fatal, error/, /RECEIVER_TRUST_PROXY="nope" is invalid/,
+    ]) expect(err.message).toMatch(part);
+    expect(err.message).not.toContain('secretpw');
+  });
+
   it('reads TLS files, only for serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rx-tls-'));
     writeFileSync(join(dir, 'c.pem'), 'CERT');

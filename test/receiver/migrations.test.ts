@@ -29,7 +29,7 @@ describe('migrations', () => {
   });
 
   it('serve refuses a database that was never migrated', async () => {
-    await expect(assertSchemaCurrent(pool)).rejects.toMatchObject({ code: 'CAPTURE_MISSING' });
+    await expect(assertSchemaCurrent(pool)).rejects.toMatchObject({ code: 'SCHEMA_OUTDATED' });
   });
 
   it('creates the tables, then is idempotent', async () => {

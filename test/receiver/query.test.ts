@@ -237,6 +237,13 @@ describe('audit and logs', () => {
     expect(rows[0]).toMatchObject({ token_name: 'central', status: 400, result_count: 0 });
   });
 
+  it('a read its schema refuses is audited with its status', async () => {
+    await http(rx.base, 'GET', '/api/v2/studies?limit=lots', { headers: bearer(token) });
+    const [rows] = await rx.pool.query<RowDataPacket[]>('SELECT * FROM read_audit ORDER BY id DESC LIMIT 1');
+    expect(rows[0]).toMatchObject({ token_name: 'central', route: 'GET /api/v2/studies', status: 400, result_count: 0 });
+    expect(JSON.parse(rows[0]!.parameters).query).toMatchObject({ limit: 'lots' });
+  });
+
   it('no patient identifier or name reaches the service log', async () => {
     await http(rx.base, 'GET', `/api/v2/patients/${encodeURIComponent('12.345.678-5')}/studies?limit=5000`, { headers: bearer(token) });
     const log = rx.logLines.join('\n');
@@ -248,6 +255,14 @@ describe('audit and logs', () => {
 });
 
 describe('operations endpoints', () => {
+  it('/metrics also exposes the process: CPU, memory, GC and event-loop lag', async () => {
+    const text = (await http(rx.base, 'GET', '/metrics')).text;
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(text).toMatch(new RegExp(`^${name} [0-9.e+-]+$`, 'm'));
+    }
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+  });
+
   it('healthz, readyz, metrics, openapi, 404 JSON', async () => {
     expect((await http(rx.base, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
     expect((await http(rx.base, 'GET', '/readyz')).json).toEqual({ status: 'ready' });

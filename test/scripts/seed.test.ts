@@ -7,8 +7,8 @@ import { seedCentre } from '../../scripts/seed/run.js';
 import { stripAccents } from '../../scripts/seed/names.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/mysql.js';
 import { loadSqlFile, UPSTREAM_SQL } from '../helpers/pacsdb.js';
-import { installSql } from '../../src/agent/pacs/capture-objects.js';
-import { runSqlScript } from '../../src/agent/pacs/sql-script.js';
+import { installSql } from '../../src/agent/sources/dcm4chee/capture-objects.js';
+import { runSqlScript } from '../../src/agent/sources/dcm4chee/sql-script.js';
 import { ensureSchema } from '../../scripts/seed/schema.js';
 
 /** Our own módulo 11, independent of the seeder's: digits right to left × 2..7, 11 → 0, 10 → K. */

@@ -2,7 +2,7 @@ import { ConfigError } from '../../shared/errors.js';
 import type { StudyRecord } from '../../shared/study-record.js';
 import { openRuntime, openSource, type Runtime } from '../agent-runtime.js';
 import type { Command, CommandContext } from '../command-context.js';
-import type { DeadLetterEntry, DeadLetterStore, StudySource } from '../source/study-source.js';
+import type { DeadLetterEntry, DeadLetterStore, StudySource } from '../sources/study-source.js';
 import { limitOf, notSupported, wantsJson } from './listing-args.js';
 
 const PAGE = 500;

@@ -1,6 +1,6 @@
 import { openSource } from '../agent-runtime.js';
 import type { Command } from '../command-context.js';
-import type { QueueReport } from '../source/study-source.js';
+import type { QueueReport } from '../sources/study-source.js';
 import { formatAge, limitOf, notSupported, wantsJson } from './listing-args.js';
 
 const KIND_NAMES: Record<string, string> = { I: 'new', U: 'changed', D: 'deleted' };

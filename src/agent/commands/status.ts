@@ -1,18 +1,17 @@
 import type { Command } from '../command-context.js';
 import { openSource } from '../agent-runtime.js';
-import { guardDatabaseErrors } from '../pacs/database-error-guard.js';
+import { sourcePlugin } from '../sources/registry.js';
 
 /** `indexer status`: JSON on stdout, read without taking the pass lock (works during a pass). */
 export const run: Command = async (ctx) => {
-  const opened = await openSource(ctx.config);
-  // A revoked privilege is named with its GRANT (exit 3), as during a pass.
-  const source = ctx.config.source === 'orthanc' ? opened : guardDatabaseErrors(opened, ctx.config.database);
+  // Database errors come out of the source already mapped (a revoked privilege names its GRANT, exit 3).
+  const source = await openSource(ctx.config);
   try {
     const s = await source.status();
     const out = {
       center: ctx.config.center || null,
       source: ctx.config.source,
-      database: ctx.config.source === 'orthanc' ? null : ctx.config.database.name,
+      ...sourcePlugin(ctx.config).statusTarget(ctx.config),
       queue_backlog: s.backlog,
       last_ack_seq: s.last_ack_seq,
       version_high: s.version_high,

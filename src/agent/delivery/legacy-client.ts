@@ -1,29 +1,25 @@
 import type { Logger } from '../../shared/logger.js';
-import type { StudyRecord } from '../../shared/study-record.js';
+import { DECLARED_FIELDS, type DeclaredField, type StudyRecord } from '../../shared/study-record.js';
 import type { AgentConfig } from '../config.js';
 import { emptyDeliveryResult, type Delivery, type DeliveryResult } from './delivery.js';
 import { receiverMessage, unexpectedStatus } from './http-failure.js';
-import { createHttpAgent, postWithRetry } from './http-transport.js';
+import { createHttpAgent, postWithRetry } from '../http/http-transport.js';
 import { warnIfPlainHttp } from './receiver-url.js';
-import { runLimited } from './run-limited.js';
+import { runLimited } from '../run-limited.js';
 
 type LegacyConfig = Pick<AgentConfig, 'webservice_url' | 'key' | 'max_in_flight' | 'http'>;
 
-/** The legacy client's "seed v1" record: its field set, study_datetime as Python's str(datetime). */
+/** The fields the legacy record carries (declared with a legacy name, shared/study-record.ts). */
+const LEGACY_FIELDS = DECLARED_FIELDS.filter((f): f is DeclaredField & { legacy: string } => f.legacy !== undefined);
+
+/** The legacy client's "seed v1" record: its field set, a datetime as Python's str(datetime). */
 export function toLegacyRecord(r: StudyRecord): Record<string, unknown> {
-  return {
-    patient_pk: r.patient_pk,
-    patient_id: r.patient_id,
-    patient_name: r.patient_name,
-    study_pk: r.study_pk,
-    study_iuid: r.study_iuid,
-    study_datetime: r.study_datetime ? r.study_datetime.replace('T', ' ') : 'None',
-    study_description: r.study_description,
-    study_modality: r.study_modality,
-    study_series: r.study_series,
-    study_instances: r.study_instances,
-    center: r.center,
-  };
+  const out: Record<string, unknown> = {};
+  for (const f of LEGACY_FIELDS) {
+    const v = r[f.name];
+    out[f.legacy] = f.kind === 'datetime' ? (typeof v === 'string' && v !== '' ? v.replace('T', ' ') : 'None') : v;
+  }
+  return out;
 }
 
 /**

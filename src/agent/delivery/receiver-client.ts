@@ -6,9 +6,9 @@ import type { StudyRecord } from '../../shared/study-record.js';
 import type { AgentConfig } from '../config.js';
 import { emptyDeliveryResult, mergeDeliveryResults, type Delivery, type DeliveryResult } from './delivery.js';
 import { unexpectedStatus } from './http-failure.js';
-import { createHttpAgent, postWithRetry } from './http-transport.js';
+import { createHttpAgent, postWithRetry } from '../http/http-transport.js';
 import { warnIfPlainHttp } from './receiver-url.js';
-import { runLimited } from './run-limited.js';
+import { runLimited } from '../run-limited.js';
 import { fetchVersionFloor } from './version-floor.js';
 
 type ClientConfig = Pick<AgentConfig, 'url' | 'center' | 'key' | 'batch_size' | 'max_in_flight' | 'http'>;

@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
-import { requestWithRetry } from './http-transport.js';
+import { requestWithRetry } from '../http/http-transport.js';
 
 type FloorConfig = Pick<AgentConfig, 'url' | 'center' | 'key' | 'http'>;
 

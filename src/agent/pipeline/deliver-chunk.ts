@@ -1,7 +1,7 @@
 import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Delivery, DeliveryResult } from '../delivery/delivery.js';
-import type { SourceChunk, StudySource } from '../source/study-source.js';
+import type { SourceChunk, StudySource } from '../sources/study-source.js';
 
 /**
  * Every record of a chunk carries a version allocated for it just now, above every version this
@@ -12,7 +12,7 @@ import type { SourceChunk, StudySource } from '../source/study-source.js';
 function versionsBehind(stale: number, chunk: SourceChunk): DeliveryError {
   const version = chunk.records[0]?.source_seq;
   return new DeliveryError('VERSIONS_BEHIND', `receiver holds newer versions than the agent sent for ${stale} of ${chunk.records.length} records (source_seq ${version}): nothing of this chunk was acknowledged`, {
-    hint: 'the PACS-side state (indexer_state, the Orthanc state file) was reset or restored and the receiver could not tell its highest version '
+    hint: 'the agent\'s state at the source (see `indexer status`) was reset or restored and the receiver could not tell its highest version '
       + '(upgrade it: GET /api/v2/centers/{center}/source-seq), or another agent sends as this centre (check center on every host)',
   });
 }
@@ -22,7 +22,7 @@ function versionsBehind(stale: number, chunk: SourceChunk): DeliveryError {
  * handled), then the source advances its checkpoint. Nothing is acknowledged if delivery fails.
  */
 export async function deliverChunk(
-  source: StudySource, delivery: Delivery, chunk: SourceChunk, signal: AbortSignal, log: Logger,
+  source: Pick<StudySource, 'writeDeadLetters'>, delivery: Delivery, chunk: SourceChunk, signal: AbortSignal, log: Logger,
 ): Promise<DeliveryResult> {
   const result = chunk.records.length > 0 ? await delivery.send(chunk.records, signal) : { stored: 0, unchanged: 0, stale: 0, rejected: [], skipped: 0 };
   if (result.stale > 0) throw versionsBehind(result.stale, chunk);

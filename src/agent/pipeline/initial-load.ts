@@ -2,7 +2,7 @@ import { addChunk, type RunSummary } from './run-summary.js';
 import { deliverChunk } from './deliver-chunk.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { passVersionFloor, runPass, throwIfStopped, type PassDeps } from './run-pass.js';
-import type { SourceChunk, StudySource } from '../source/study-source.js';
+import type { SourceChunk, StudySource } from '../sources/study-source.js';
 
 /**
  * Reads the next chunk ahead. A read that fails while the previous chunk is being delivered

@@ -1,7 +1,7 @@
 import { IndexerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Delivery } from '../delivery/delivery.js';
-import type { StudySource, VersionFloor } from '../source/study-source.js';
+import type { StudySource, VersionFloor } from '../sources/study-source.js';
 import { finishSummary, startSummary, type RunSummary } from './run-summary.js';
 
 export interface PassDeps {
@@ -29,31 +29,62 @@ export function passVersionFloor(deps: PassDeps): VersionFloor | undefined {
   return () => (asked ??= delivery.versionFloor!(signal));
 }
 
+/** A run's report as it is logged and stored: the error of a failed one is recorded as last_error. */
+export interface RunReport {
+  finished_at: string | null;
+  error?: { code: string; message: string };
+}
+
+/** How one kind of run (a pass, a reconcile) reports itself. */
+export interface ReportedRun<R extends RunReport> {
+  /** The `command` recorded with last_error. */
+  command: string;
+  report: R;
+  finish(startedMs: number, error?: unknown): void;
+  /** Stores the report (last_run, the last reconcile); when the run failed, its own failure is ignored. */
+  save(): Promise<void>;
+  messages: { finished: string; failed: string; interrupted: string };
+}
+
 /**
- * Runs one pass with its summary: logged as one line, stored as last_run (and last_error when it
- * fails). The error is rethrown for the command's exit code.
+ * Runs `body` with its report: logged as one line, stored by `save` (and as last_error when it
+ * fails, unless it was a requested stop). The error is rethrown for the command's exit code.
  */
+export async function runReported<R extends RunReport>(
+  source: Pick<StudySource, 'recordError'>, log: Logger, run: ReportedRun<R>, body: () => Promise<void>,
+): Promise<R> {
+  const startedMs = performance.now();
+  const fields = (): Record<string, unknown> => ({ ...(run.report as object) });
+  try {
+    await body();
+  } catch (err) {
+    run.finish(startedMs, err);
+    await run.save().catch(() => undefined);
+    if (err instanceof IndexerError && err.code === 'INTERRUPTED') {
+      // A requested stop, not a fault: the place is kept, nothing to report as an error.
+      log.warn(fields(), run.messages.interrupted);
+      throw err;
+    }
+    log.error({ ...fields(), err }, run.messages.failed);
+    await source.recordError({ at: run.report.finished_at, command: run.command, ...run.report.error }).catch(() => undefined);
+    throw err;
+  }
+  run.finish(startedMs);
+  log.info(fields(), run.messages.finished);
+  await run.save();
+  return run.report;
+}
+
+/** One pass (initial, sync) with its summary, stored as last_run. */
 export async function runPass(
   command: RunSummary['command'], deps: PassDeps, body: (summary: RunSummary) => Promise<void>,
 ): Promise<RunSummary> {
-  const startedMs = performance.now();
   const summary = startSummary(command);
-  try {
-    await body(summary);
-  } catch (err) {
-    finishSummary(summary, startedMs, err);
-    await deps.source.recordRun(summary).catch(() => undefined);
-    if (err instanceof IndexerError && err.code === 'INTERRUPTED') {
-      // A requested stop, not a fault: the place is kept, nothing to report as an error.
-      deps.log.warn({ ...summary }, `${command} pass interrupted`);
-      throw err;
-    }
-    deps.log.error({ ...summary, err }, `${command} pass failed`);
-    await deps.source.recordError({ at: summary.finished_at, command, ...summary.error }).catch(() => undefined);
-    throw err;
-  }
-  finishSummary(summary, startedMs);
-  deps.log.info({ ...summary }, `${command} pass finished`);
-  await deps.source.recordRun(summary);
-  return summary;
+  return runReported(deps.source, deps.log, {
+    command,
+    report: summary,
+    finish: (startedMs, error) => finishSummary(summary, startedMs, error),
+    save: () => deps.source.recordRun(summary),
+    messages: { finished: `${command} pass finished`, failed: `${command} pass failed`, interrupted: `${command} pass interrupted` },
+  }, () => body(summary));
 }

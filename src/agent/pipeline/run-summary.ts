@@ -1,6 +1,6 @@
 import type { DeliveryResult } from '../delivery/delivery.js';
-import { addConversionStats, emptyConversionStats, type ConversionStats } from '../record/study-mapper.js';
-import type { SourceChunk } from '../source/study-source.js';
+import { addConversionStats, emptyConversionStats, type ConversionStats } from '../record/conversion-stats.js';
+import type { SourceChunk } from '../sources/study-source.js';
 
 /** One pass's counts: logged as the run summary line and stored as last_run. */
 export interface RunSummary {

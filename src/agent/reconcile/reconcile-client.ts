@@ -3,7 +3,7 @@ import { DeliveryError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
 import { unexpectedStatus } from '../delivery/http-failure.js';
-import { createHttpAgent, requestWithRetry } from '../delivery/http-transport.js';
+import { createHttpAgent, requestWithRetry } from '../http/http-transport.js';
 import { warnIfPlainHttp } from '../delivery/receiver-url.js';
 
 /** One day of the receiver's holdings for this centre: live studies and the XOR of their digests. */

@@ -1,53 +1,35 @@
 import type { Logger } from '../../shared/logger.js';
 import type { StudyRecord } from '../../shared/study-record.js';
-import type { Delivery, RejectedRecord } from '../delivery/delivery.js';
-import type { PacsPool } from '../pacs/pacs-db.js';
-import { readStudiesByIuid, readStudiesByPkChunked, readStudiesOfDay } from '../pacs/reconcile-reader.js';
-import { STATE, allocateVersion, writeState } from '../pacs/state-store.js';
+import type { Delivery } from '../delivery/delivery.js';
+import { deliverChunk } from '../pipeline/deliver-chunk.js';
 import { throwIfStopped } from '../pipeline/run-pass.js';
-import { emptyConversionStats, mapStudyRow, tombstoneRecord, type StudyRow } from '../record/study-mapper.js';
+import { emptyConversionStats } from '../record/conversion-stats.js';
+import { tombstoneRecord } from '../record/tombstone-record.js';
+import type { ReconcileReader, StudySource } from '../sources/study-source.js';
 import { compareDays, dayOf, receivableDay } from './day-buckets.js';
 import { diffDay } from './day-diff.js';
 import type { ReconcileClient } from './reconcile-client.js';
 import { addDelivery, DIFFERING_DAYS_SHOWN, type ReconcileReport } from './reconcile-report.js';
-import { scanSource } from './source-scan.js';
 
 export interface ReconcileDeps {
-  pool: PacsPool;
+  /** The source's reconcile capability; `source` keeps the dead letters. */
+  reader: ReconcileReader;
+  source: Pick<StudySource, 'writeDeadLetters'>;
   client: ReconcileClient;
   /** null for --dry-run: nothing is sent, no version is allocated. */
   delivery: Delivery | null;
-  writeDeadLetters(rejected: readonly RejectedRecord[]): Promise<void>;
   log: Logger;
   signal: AbortSignal;
   center: string;
-  /** Rows per PACS read and records per delivery round (read_chunk). */
+  /** Studies per source read and records per delivery round (read_chunk). */
   readChunk: number;
 }
 
 /**
- * A version above everything this agent sent (allocateVersion) and above what the receiver holds
- * for the day: after a source-side restore, version_high is older than the receiver's records,
- * and a re-send below them would be ignored as stale. Stored first, like every allocation.
+ * Sends repairs in rounds of readChunk records, each round as a chunk of the pipeline
+ * (deliverChunk: rejected records become dead letters, a stale answer fails the run). A repair
+ * has nothing to acknowledge at the source: the versions were stored when allocated.
  */
-export async function allocateVersionAbove(pool: PacsPool, floor: number): Promise<number> {
-  const version = await allocateVersion(pool);
-  if (version > floor) return version;
-  await writeState(pool, STATE.versionHigh, floor + 1);
-  return floor + 1;
-}
-
-function mapRows(rows: readonly StudyRow[], center: string, version: number): StudyRecord[] {
-  const stats = emptyConversionStats();
-  const out: StudyRecord[] = [];
-  for (const row of rows) {
-    const r = mapStudyRow(row, center, version, stats);
-    if (r) out.push(r);
-  }
-  return out;
-}
-
-/** Sends repairs in rounds of readChunk records; rejected ones become dead letters, as in sync. */
 class RepairSender {
   private pending: StudyRecord[] = [];
 
@@ -63,35 +45,33 @@ class RepairSender {
   }
 
   async flush(): Promise<void> {
-    const { delivery, signal, log } = this.deps;
+    const { delivery, signal, log, source } = this.deps;
     if (!delivery || this.pending.length === 0) return;
-    const batch = this.pending;
+    const records = this.pending;
     this.pending = [];
-    const result = await delivery.send(batch, signal);
-    if (result.rejected.length > 0) {
-      log.warn({ rejected: result.rejected.length }, 'receiver rejected repaired records: kept as dead letters');
-      await this.deps.writeDeadLetters(result.rejected);
-    }
-    addDelivery(this.report, result);
+    const chunk = {
+      records, read: records.length, tombstones: records.filter((r) => r.deleted).length, stats: emptyConversionStats(), position: 0,
+      ack: async () => undefined,
+    };
+    addDelivery(this.report, await deliverChunk(source, delivery, chunk, signal, log));
   }
 }
 
 /**
  * One differing day: the receiver's studies of the day against the source's, read again now.
- * The version is allocated before the source is read, so any later change (queued by a
- * trigger) is sent by the next sync with a higher one.
+ * The version is allocated before the source is read, so any later change is sent by the next
+ * sync with a higher one.
  */
-async function reconcileDay(
-  deps: ReconcileDeps, day: string, undatedPks: readonly number[], sender: RepairSender, report: ReconcileReport, centreFloor: number,
-): Promise<void> {
-  const { pool, center, readChunk, signal } = deps;
+async function reconcileDay(deps: ReconcileDeps, day: string, sender: RepairSender, report: ReconcileReport, centreFloor: number): Promise<void> {
+  const { reader, center, readChunk, signal } = deps;
   const held = await deps.client.studies(day, signal);
   const floor = held.reduce((m, s) => Math.max(m, s.source_seq), centreFloor);
-  const version = deps.delivery ? await allocateVersionAbove(pool, floor) : 0;
-  const rows = day === 'undated' ? await readStudiesByPkChunked(pool, undatedPks, readChunk) : await readStudiesOfDay(pool, day, readChunk);
-  const diff = diffDay(mapRows(rows, center, version).filter((r) => dayOf(r) === day), held);
+  const version = deps.delivery ? await reader.allocateVersionAbove(floor) : 0;
+  // The day is checked again on the mapped record: an impossible date such as 2020-02-31 sorts
+  // inside a neighbouring range at the source but is "undated" in the record.
+  const diff = diffDay((await reader.readDay(day, version, readChunk)).filter((r) => dayOf(r) === day), held);
   // Absent here but present elsewhere: a corrected date. Its new day differs too and re-sends it.
-  const elsewhere = new Set(mapRows(await readStudiesByIuid(pool, diff.absent, readChunk), center, version).map((r) => r.study_iuid));
+  const elsewhere = new Set((await reader.readByIuids(diff.absent, version, readChunk)).map((r) => r.study_iuid));
   const gone = diff.absent.filter((iuid) => !elsewhere.has(iuid));
   report.missing += diff.missing.length;
   report.different += diff.different.length;
@@ -111,7 +91,7 @@ export async function reconcile(deps: ReconcileDeps, report: ReconcileReport): P
   const { log, signal } = deps;
   const theirs = await deps.client.days(signal);
   report.receiver_studies = theirs.reduce((n, d) => n + d.count, 0);
-  const scan = await scanSource(deps.pool, deps.center, deps.readChunk, signal);
+  const scan = await deps.reader.scanDays(deps.readChunk, signal);
   report.source_studies = scan.studies;
   const { compared, differing: all } = compareDays(scan.buckets, theirs);
   const differing = all.filter(receivableDay);
@@ -126,7 +106,7 @@ export async function reconcile(deps: ReconcileDeps, report: ReconcileReport): P
   const centreFloor = deps.delivery?.versionFloor && differing.length > 0 ? ((await deps.delivery.versionFloor(signal)) ?? 0) : 0;
   for (const day of differing) {
     throwIfStopped(signal);
-    await reconcileDay(deps, day, scan.undatedPks, sender, report, centreFloor);
+    await reconcileDay(deps, day, sender, report, centreFloor);
   }
   await sender.flush();
 }

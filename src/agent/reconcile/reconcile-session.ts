@@ -3,9 +3,8 @@ import { ConfigError, LockBusyError } from '../../shared/errors.js';
 import type { CommandContext } from '../command-context.js';
 import { openRuntime, openSource, requireDeliverySettings, type Runtime } from '../agent-runtime.js';
 import type { Delivery } from '../delivery/delivery.js';
-import { openPacsPool, type PacsPool } from '../pacs/pacs-db.js';
 import { throwIfStopped } from '../pipeline/run-pass.js';
-import type { StudySource } from '../source/study-source.js';
+import type { ReconcileReader, StudySource } from '../sources/study-source.js';
 import { createReconcileClient, type ReconcileClient } from './reconcile-client.js';
 
 /**
@@ -16,21 +15,17 @@ export const LOCK_WAIT_MS = 10 * 60_000;
 const LOCK_POLL_MS = 2_000;
 
 export interface ReconcileSession {
-  pool: PacsPool;
   source: StudySource;
+  /** The source's reconcile capability. */
+  reader: ReconcileReader;
   client: ReconcileClient;
   /** null under --dry-run. */
   delivery: Delivery | null;
   close(): Promise<void>;
 }
 
-/** Reconciliation needs the v2 reconcile endpoints and a source that can be walked cheaply. */
+/** Reconciliation needs the v2 reconcile endpoints (the source's capability is checked once it is open). */
 export function requireReconcileSupport(config: CommandContext['config']): void {
-  if (config.source !== 'dcm4chee') {
-    throw new ConfigError(`indexer reconcile supports the dcm4chee source only for now (source is "${config.source}")`, {
-      hint: 'for Orthanc, `indexer initial --restart` re-sends every study',
-    });
-  }
   if (config.protocol !== 'v2') {
     throw new ConfigError('indexer reconcile needs protocol "v2" (the legacy receiver has no reconcile endpoints)');
   }
@@ -69,26 +64,32 @@ export async function openReconcileSession(ctx: CommandContext, dryRun: boolean,
   requireReconcileSupport(ctx.config);
   const runtime = dryRun ? null : await openRuntimeWaiting(ctx, waitMs);
   let source: StudySource | undefined = runtime?.source;
-  let pool: PacsPool | undefined;
-  try {
-    source ??= await openSource(ctx.config);
-    pool = await openPacsPool(ctx.config.database, 2);
-  } catch (err) {
+  const closeSource = async () => {
     if (runtime) await runtime.close();
     else await source?.close().catch(() => undefined);
+  };
+  try {
+    source ??= await openSource(ctx.config, 'read');
+  } catch (err) {
+    await closeSource();
     throw err;
   }
+  const reader = source.reconcile;
+  if (!reader) {
+    await closeSource();
+    throw new ConfigError(`indexer reconcile is not supported by this source (source is "${ctx.config.source}")`, {
+      hint: '`indexer initial --restart` re-sends every study',
+    });
+  }
   const client = createReconcileClient(ctx.config, ctx.log.child({ component: 'reconcile' }));
-  const opened = { pool, source };
   return {
-    ...opened,
+    source,
+    reader,
     client,
     delivery: runtime?.delivery ?? null,
     async close() {
       await client.close().catch(() => undefined);
-      await opened.pool.end().catch(() => undefined);
-      if (runtime) await runtime.close();
-      else await opened.source.close().catch(() => undefined);
+      await closeSource();
     },
   };
 }

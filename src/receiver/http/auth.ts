@@ -64,3 +64,9 @@ export function requireRole(access: AccessStore, role: Role, limiter: RequestLim
     await limiter?.afterAuth(req, principal);
   };
 }
+
+/** A centre key may act on its own centre only: the centre's code and row id, else 403. */
+export function ownCenter(principal: Principal | undefined, center: string): { code: string; id: number } {
+  if (!principal || principal.kind !== 'center' || principal.name !== center) throw forbidden('this key belongs to another centre');
+  return { code: principal.name, id: principal.id };
+}

@@ -1,21 +1,6 @@
 import type { FastifyError, FastifySchemaValidationError } from 'fastify';
-import { IndexerError } from '../../shared/errors.js';
+import { httpStatusFor, IndexerError } from '../../shared/errors.js';
 import { ApiError } from './api-error.js';
-
-/**
- * Database conditions the client can do nothing about but retry later: unreachable or restarting,
- * refusing writes (read-only, disk or table full, a user without write privileges after a
- * misconfiguration), or too busy (lock waits, deadlocks that outlived the store's retries).
- * Answered 503 + Retry-After, never 500: nothing was stored, the agent keeps its checkpoint.
- */
-const UNAVAILABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'DB_UNREACHABLE',
-  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR',
-  'ER_OPTION_PREVENTS_STATEMENT', 'ER_READ_ONLY_MODE', 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION',
-  'ER_RECORD_FILE_FULL', 'ER_DISK_FULL', 'ER_OUT_OF_RESOURCES', 'ER_OUTOFMEMORY',
-  'ER_TABLEACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR',
-  'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_LOCK_TABLE_FULL', 'ER_QUERY_INTERRUPTED', 'ER_STATEMENT_TIMEOUT',
-]);
 
 /** Seconds a client should wait before retrying after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -47,10 +32,12 @@ export function classify(err: FastifyError | Error): Classified {
   if (err instanceof ApiError) {
     return { status: err.status, body: { error: err.error, message: err.message }, ...(err.retryAfter ? { retryAfter: err.retryAfter } : {}) };
   }
-  const e = err as FastifyError & { code?: string };
-  if (UNAVAILABLE.has(e.code ?? '') || (err instanceof IndexerError && err.code === 'DB_UNREACHABLE')) {
+  // The store raised it (StoreUnavailableError) or another of ours: ERROR_TABLE gives the status.
+  // Nothing was stored: the client retries later, the agent keeps its checkpoint.
+  if (err instanceof IndexerError && httpStatusFor(err) === 503) {
     return { status: 503, body: { error: 'unavailable', message: 'the database is unavailable, retry later' }, retryAfter: RETRY_AFTER_SECONDS };
   }
+  const e = err as FastifyError & { code?: string };
   // Our schemaErrorFormatter wrote the message: it names the parameter, never its value.
   if (e.validation) return { status: 400, body: { error: 'bad_request', message: e.message } };
   const known = FASTIFY_ERRORS[e.code ?? ''];

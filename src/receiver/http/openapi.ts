@@ -5,6 +5,8 @@ declare module 'fastify' {
     /** Documentation only: copied into /openapi.json. */
     summary?: string;
     security?: Record<string, string[]>[];
+    /** Documentation only: the body /openapi.json shows when fastify validates a looser one (schemas.ts ingestBodyDocs). */
+    documentedBody?: unknown;
   }
 }
 
@@ -54,7 +56,7 @@ export class OpenApiCollector {
         parameters: [...parameters('path', s.params as Schema), ...parameters('query', s.querystring as Schema)],
         responses,
       };
-      if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
+      if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.documentedBody ?? s.body } } };
       (paths[path] ??= {})[r.method] = op;
     }
     return {

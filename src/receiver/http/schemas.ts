@@ -1,34 +1,9 @@
+import { studyRecordSchema } from '../../shared/study-record.js';
+
 /** JSON schemas of the routes: fastify validates and serialises with them, /openapi.json lists them. */
 
-const str = { type: ['string', 'null'] } as const;
-const int = { type: ['integer', 'null'] } as const;
-
-export const studyRecordSchema = {
-  type: 'object',
-  properties: {
-    center: { type: 'string' },
-    study_iuid: { type: 'string' },
-    study_pk: int,
-    patient_pk: int,
-    patient_id: str,
-    patient_id_issuer: str,
-    patient_name: str,
-    patient_birthdate: { type: ['string', 'null'], description: 'YYYY-MM-DD' },
-    patient_sex: str,
-    study_datetime: { type: ['string', 'null'], description: 'YYYY-MM-DDTHH:MM:SS, centre local time' },
-    study_description: str,
-    study_modality: str,
-    modalities: { type: 'array', items: { type: 'string' } },
-    study_series: { type: 'integer' },
-    study_instances: { type: 'integer' },
-    accession_no: str,
-    study_id: str,
-    referring_physician: str,
-    source_seq: { type: 'integer' },
-    deleted: { type: 'boolean' },
-    content_hash: { type: ['string', 'null'], description: "the agent's contentHash(record): 32 lowercase hex; stored, not recomputed" },
-  },
-} as const;
+/** The study record's, derived from its one declaration (shared/study-record.ts). */
+export { studyRecordSchema };
 
 const errorSchema = {
   type: 'object',
@@ -91,6 +66,17 @@ export const ingestBodySchema = {
   type: 'object',
   required: ['records'],
   properties: { records: { type: 'array', items: {} } },
+} as const;
+
+/**
+ * The batch as /openapi.json documents it. Fastify validates the looser ingestBodySchema: each
+ * record is validated alone (a bad one is rejected with its reason, the others are stored).
+ */
+export const ingestBodyDocs = {
+  ...ingestBodySchema,
+  properties: {
+    records: { type: 'array', items: studyRecordSchema, description: 'each record is validated alone: one that fails is rejected with its index and reason, the others are stored' },
+  },
 } as const;
 
 export const ingestResultSchema = {

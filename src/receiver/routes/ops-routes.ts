@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { OpenApiCollector } from '../http/openapi.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 
 const statusSchema = { type: 'object', properties: { status: { type: 'string' } } } as const;
 
@@ -20,7 +20,7 @@ export function opsRoutes(app: FastifyInstance, deps: AppDeps, openapi: OpenApiC
 
   app.get('/metrics', { schema: { summary: 'Prometheus text exposition' } }, async (_req, reply) => {
     const centers = await deps.store.access.listCenters();
-    return reply.type('text/plain; version=0.0.4').send(deps.metrics.render(centers));
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.render(centers));
   });
 
   app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => openapi.document(deps.version));

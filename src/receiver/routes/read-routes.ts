@@ -1,15 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { familyNameKey, patientKey } from '../../shared/patient-key.js';
 import type { StudyRecord } from '../../shared/study-record.js';
 import { badRequest } from '../http/api-error.js';
 import { requireRole } from '../http/auth.js';
+import { readAudit, type Audited } from '../http/read-audit.js';
 import { schemaErrorFormatter } from '../http/error-mapping.js';
 import {
   centersSchema, errorResponses, noQuerySchema, pageQuerySchema, statsQuerySchema, statsSchema, studyPageSchema, studyQuerySchema,
   studyRecordSchema,
 } from '../http/schemas.js';
 import type { Keyset, StatsGroup, StudyFilters } from '../store/study-query.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 
 interface StudyQuery {
   patient_id?: string;
@@ -83,20 +84,9 @@ function filtersOf(q: StudyQuery): StudyFilters {
 
 export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { store } = deps;
-  const onRequest = requireRole(store.access, 'token', deps.limiter);
+  const { audited, onError } = readAudit(store.access);
+  const guard = { onRequest: requireRole(store.access, 'token', deps.limiter), onError };
   const security = [{ bearer: [] }];
-
-  /** Every read is audited before it is answered: token, route pattern, parameters, result count. */
-  const audited = async <T>(req: FastifyRequest, count: number, body: T): Promise<T> => {
-    await store.access.writeAudit({
-      token_name: req.principal!.name,
-      route: `${req.method} ${req.routeOptions.url ?? ''}`,
-      parameters: JSON.stringify({ params: req.params, query: req.query }),
-      result_count: count,
-      status: 200,
-    });
-    return body;
-  };
 
   const page = async (req: FastifyRequest, f: StudyFilters, limit: number, cursor: string | undefined) => {
     const result = await store.search(f, limit, decodeCursor(cursor));
@@ -105,7 +95,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   };
 
   app.get<{ Querystring: StudyQuery }>('/api/v2/studies', {
-    onRequest,
+    ...guard,
     schemaErrorFormatter: schemaErrorFormatter({ querystring: Object.keys(studyQuerySchema.properties) }),
     schema: { summary: 'Search studies, newest first, keyset-paged', security, querystring: studyQuerySchema, response: { 200: studyPageSchema, ...errorResponses } },
   }, async (req) => page(req, filtersOf(req.query), req.query.limit, req.query.cursor));
@@ -113,7 +103,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: { patient_id: string }; Querystring: { include_deleted: boolean; limit: number; cursor?: string } }>(
     '/api/v2/patients/:patient_id/studies',
     {
-      onRequest,
+      ...guard,
       schemaErrorFormatter: schemaErrorFormatter({ querystring: Object.keys(pageQuerySchema.properties) }),
       schema: {
         summary: "A patient's studies across all centres (patient_id in any RUT form)",
@@ -131,7 +121,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
 
   app.get('/api/v2/centers', {
-    onRequest,
+    ...guard,
     schemaErrorFormatter: schemaErrorFormatter({ querystring: [] }),
     schema: { summary: 'Centres with live study counts and last contact', security, querystring: noQuerySchema, response: { 200: centersSchema, ...errorResponses } },
   }, async (req) => {
@@ -140,7 +130,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get<{ Querystring: { group_by: StatsGroup } }>('/api/v2/stats', {
-    onRequest,
+    ...guard,
     schemaErrorFormatter: schemaErrorFormatter({ querystring: ['group_by'] }),
     schema: { summary: 'Live study counts by centre, modality or month', security, querystring: statsQuerySchema, response: { 200: statsSchema, ...errorResponses } },
   }, async (req) => {
@@ -148,13 +138,11 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     return audited(req, items.length, { group_by: req.query.group_by, items });
   });
 
-  legacyReadRoutes(app, deps, onRequest, audited);
+  legacyReadRoutes(app, deps, guard, audited);
 }
 
-type Audited = <T>(req: FastifyRequest, count: number, body: T) => Promise<T>;
-
 /** The legacy read endpoints: whole result sets (capped at 1000) as a JSON array, read token in X-Api-Key. */
-function legacyReadRoutes(app: FastifyInstance, deps: AppDeps, onRequest: ReturnType<typeof requireRole>, audited: Audited): void {
+function legacyReadRoutes(app: FastifyInstance, deps: AppDeps, guard: Pick<RouteShorthandOptions, 'onRequest' | 'onError'>, audited: Audited): void {
   const schemaFor = (param: string, summary: string) => ({
     summary,
     security: [{ apiKey: [] }],
@@ -162,7 +150,7 @@ function legacyReadRoutes(app: FastifyInstance, deps: AppDeps, onRequest: Return
     response: { 200: { type: 'array', items: studyRecordSchema }, ...errorResponses },
   });
   // No querystring schema: legacy clients' extra parameters stay ignored, as they always were.
-  const legacy = { onRequest };
+  const legacy = guard;
   const list = async (req: FastifyRequest, f: Omit<StudyFilters, 'includeDeleted'>): Promise<StudyRecord[]> => {
     const result = await deps.store.search({ ...f, includeDeleted: false }, 1000, null);
     return audited(req, result.items.length, result.items);

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest, forbidden } from '../http/api-error.js';
-import { requireRole } from '../http/auth.js';
+import { badRequest } from '../http/api-error.js';
+import { ownCenter, requireRole } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 
 const centerParams = {
   type: 'object',
@@ -59,10 +59,6 @@ function checkDay(day: string): string {
 /** What `indexer reconcile` asks of the receiver: a centre key, about its own centre only. */
 export function reconcileRoutes(app: FastifyInstance, deps: AppDeps): void {
   const onRequest = requireRole(deps.store.access, 'center', deps.limiter);
-  const own = (principal: { name: string; id: number } | undefined, center: string): number => {
-    if (!principal || principal.name !== center) throw forbidden('this key belongs to another centre');
-    return principal.id;
-  };
   const security = [{ bearer: [] }];
 
   app.get<{ Params: { center: string } }>('/api/v2/centers/:center/reconcile/days', {
@@ -73,7 +69,7 @@ export function reconcileRoutes(app: FastifyInstance, deps: AppDeps): void {
       params: centerParams,
       response: { 200: daysResponse, ...errorResponses },
     },
-  }, async (req) => ({ items: await deps.store.reconcileDays(own(req.principal, req.params.center)) }));
+  }, async (req) => ({ items: await deps.store.reconcileDays(ownCenter(req.principal, req.params.center).id) }));
 
   app.get<{ Params: { center: string }; Querystring: { day: string } }>('/api/v2/centers/:center/reconcile/studies', {
     onRequest,
@@ -90,7 +86,7 @@ export function reconcileRoutes(app: FastifyInstance, deps: AppDeps): void {
       response: { 200: studiesResponse, ...errorResponses },
     },
   }, async (req) => {
-    const centerId = own(req.principal, req.params.center);
-    return { items: await deps.store.reconcileStudies(centerId, checkDay(req.query.day)) };
+    const center = ownCenter(req.principal, req.params.center);
+    return { items: await deps.store.reconcileStudies(center.id, checkDay(req.query.day)) };
   });
 }

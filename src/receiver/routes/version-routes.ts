@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { forbidden } from '../http/api-error.js';
-import { requireRole } from '../http/auth.js';
+import { ownCenter, requireRole } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 
 const floorResponse = {
   type: 'object',
@@ -32,8 +31,7 @@ export function versionRoutes(app: FastifyInstance, deps: AppDeps): void {
       response: { 200: floorResponse, ...errorResponses },
     },
   }, async (req) => {
-    const principal = req.principal;
-    if (!principal || principal.name !== req.params.center) throw forbidden('this key belongs to another centre');
-    return { center: principal.name, highest_source_seq: await deps.store.highestSourceSeq(principal.id) };
+    const center = ownCenter(req.principal, req.params.center);
+    return { center: center.code, highest_source_seq: await deps.store.highestSourceSeq(center.id) };
   });
 }

@@ -1,6 +1,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ConfigError } from '../../shared/errors.js';
 import type { Pool } from './db.js';
+import { storeError } from './store-errors.js';
 
 export interface Principal {
   kind: 'center' | 'token';
@@ -50,9 +51,28 @@ export interface AuditEntry {
 export class AccessStore {
   constructor(private readonly pool: Pool) {}
 
+  /** Every statement goes through these two: driver errors leave as the store's (storeError). */
+  private async rows(sql: string, args: unknown[] = []): Promise<RowDataPacket[]> {
+    try {
+      const [rows] = await this.pool.query<RowDataPacket[]>(sql, args);
+      return rows;
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  private async exec(sql: string, args: unknown[]): Promise<ResultSetHeader> {
+    try {
+      const [res] = await this.pool.query<ResultSetHeader>(sql, args);
+      return res;
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
   /** The centre or token whose key hashes to `hash`, or null. */
   async findPrincipal(hash: Buffer): Promise<Principal | null> {
-    const [rows] = await this.pool.query<RowDataPacket[]>(
+    const rows = await this.rows(
       `SELECT 'center' AS kind, id, code AS name, enabled AS active, key_hash AS hash FROM centers WHERE key_hash = ?
        UNION ALL
        SELECT 'token', id, name, revoked_at IS NULL, token_hash FROM read_tokens WHERE token_hash = ?`,
@@ -65,7 +85,7 @@ export class AccessStore {
 
   async addCenter(code: string, name: string | null, keyHash: Buffer): Promise<void> {
     try {
-      await this.pool.query(
+      await this.exec(
         'INSERT INTO centers (code, name, key_hash, enabled, created_at, key_rotated_at) VALUES (?, ?, ?, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))',
         [code, name, keyHash],
       );
@@ -80,7 +100,7 @@ export class AccessStore {
   }
 
   async rotateCenterKey(code: string, keyHash: Buffer): Promise<void> {
-    const [res] = await this.pool.query<ResultSetHeader>(
+    const res = await this.exec(
       'UPDATE centers SET key_hash = ?, key_rotated_at = UTC_TIMESTAMP(3) WHERE code = ?',
       [keyHash, code],
     );
@@ -88,13 +108,13 @@ export class AccessStore {
   }
 
   async setCenterEnabled(code: string, enabled: boolean): Promise<void> {
-    const [res] = await this.pool.query<ResultSetHeader>('UPDATE centers SET enabled = ? WHERE code = ?', [enabled ? 1 : 0, code]);
+    const res = await this.exec('UPDATE centers SET enabled = ? WHERE code = ?', [enabled ? 1 : 0, code]);
     if (res.affectedRows === 0) throw new ConfigError(`no centre ${code}`);
   }
 
   /** A revoked token's name may be reused: the row (and its audit trail by name) stays. */
   async addToken(name: string, tokenHash: Buffer): Promise<void> {
-    const [res] = await this.pool.query<ResultSetHeader>(
+    const res = await this.exec(
       `INSERT INTO read_tokens (name, token_hash, created_at) VALUES (?, ?, UTC_TIMESTAMP(3))
        ON DUPLICATE KEY UPDATE token_hash = IF(revoked_at IS NULL, token_hash, VALUES(token_hash)),
          created_at = IF(revoked_at IS NULL, created_at, VALUES(created_at)),
@@ -103,24 +123,18 @@ export class AccessStore {
     );
     // affectedRows: 1 inserted, 2 updated (a revoked name reused), 0 an active token of that name exists.
     if (res.affectedRows === 0) throw new ConfigError(`a token named ${name} already exists`, { hint: 'revoke it first' });
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT token_hash FROM read_tokens WHERE name = ?', [name]);
+    const rows = await this.rows('SELECT token_hash FROM read_tokens WHERE name = ?', [name]);
     if (!rows[0] || !(rows[0].token_hash as Buffer).equals(tokenHash)) {
       throw new ConfigError(`a token named ${name} already exists`, { hint: 'revoke it first' });
     }
   }
 
   async revokeToken(name: string): Promise<void> {
-    const [res] = await this.pool.query<ResultSetHeader>(
+    const res = await this.exec(
       'UPDATE read_tokens SET revoked_at = UTC_TIMESTAMP(3) WHERE name = ? AND revoked_at IS NULL',
       [name],
     );
     if (res.affectedRows === 0) throw new ConfigError(`no active token named ${name}`);
-  }
-
-  /** Centre ids by code (ingest needs the id; codes are few and immutable). */
-  async centerId(code: string): Promise<number | null> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT id FROM centers WHERE code = ?', [code]);
-    return rows[0] ? Number(rows[0].id) : null;
   }
 
   /**
@@ -128,7 +142,7 @@ export class AccessStore {
    * maintains in its own transaction: a few rows per centre, never a count over the studies.
    */
   async listCenters(): Promise<CenterSummary[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>(
+    const rows = await this.rows(
       `SELECT c.code, c.name, MAX(k.last_seen) AS last_seen, MAX(k.last_source_seq) AS last_source_seq,
          CAST(COALESCE(SUM(k.live), 0) AS SIGNED) AS studies
        FROM centers c LEFT JOIN center_counts k ON k.center_id = c.id GROUP BY c.id, c.code, c.name ORDER BY c.code`,
@@ -143,21 +157,21 @@ export class AccessStore {
   }
 
   async listCenterAccess(): Promise<CenterAccess[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT code, enabled, created_at, key_rotated_at FROM centers ORDER BY code');
+    const rows = await this.rows('SELECT code, enabled, created_at, key_rotated_at FROM centers ORDER BY code');
     return rows.map((r) => ({
       code: String(r.code), enabled: Number(r.enabled) === 1, created_at: isoUtc(r.created_at)!, key_rotated_at: isoUtc(r.key_rotated_at),
     }));
   }
 
   async listTokens(): Promise<TokenSummary[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT name, created_at, revoked_at FROM read_tokens ORDER BY name');
+    const rows = await this.rows('SELECT name, created_at, revoked_at FROM read_tokens ORDER BY name');
     return rows.map((r) => ({
       name: String(r.name), active: r.revoked_at === null, created_at: isoUtc(r.created_at)!, revoked_at: isoUtc(r.revoked_at),
     }));
   }
 
   async writeAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-    await this.pool.query(
+    await this.exec(
       'INSERT INTO read_audit (at, token_name, route, parameters, result_count, status) VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)',
       [entry.token_name, entry.route, entry.parameters, entry.result_count, entry.status],
     );
@@ -165,7 +179,7 @@ export class AccessStore {
 
   /** Audit entries at or after `since` (UTC 'YYYY-MM-DD HH:MM:SS'), oldest first. */
   async listAudit(since: string | null, limit = 100_000): Promise<AuditEntry[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>(
+    const rows = await this.rows(
       `SELECT at, token_name, route, parameters, result_count, status FROM read_audit
        WHERE at >= COALESCE(?, '1000-01-01') ORDER BY id LIMIT ?`,
       [since, limit],

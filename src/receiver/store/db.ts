@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../../shared/errors.js';
+import { StoreUnavailableError } from './store-errors.js';
 
 export type Pool = mysql.Pool;
 
@@ -50,7 +51,7 @@ function refusal(err: unknown, url: URL): DatabaseError | null {
     });
   }
   if (e.code === 'ER_BAD_DB_ERROR') {
-    return new DatabaseError('DB_UNREACHABLE', `the receiver database ${database} does not exist`, {
+    return new DatabaseError('DB_MISSING', `the receiver database ${database} does not exist`, {
       cause: err,
       hint: `CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4, then run migrate`,
     });
@@ -94,6 +95,7 @@ export async function withTransaction<T>(pool: Pool, work: (conn: mysql.PoolConn
 /** mysql2 errors carry the SQL and values (patient data): only their codes may be logged. */
 export function safeError(err: unknown): Record<string, unknown> {
   if (typeof err !== 'object' || err === null) return { type: typeof err };
+  if (err instanceof StoreUnavailableError) return { type: err.name, code: err.code, driverCode: err.driverCode };
   const e = err as { name?: string; code?: unknown; errno?: unknown; sqlState?: unknown; sqlMessage?: unknown; stack?: string };
   if (e.sqlMessage !== undefined || e.sqlState !== undefined) {
     return { type: e.name, code: e.code, errno: e.errno, sqlState: e.sqlState };

@@ -18,7 +18,7 @@ export function findMigrationsDir(start = dirname(fileURLToPath(import.meta.url)
     const candidate = join(dir, 'sql', 'receiver');
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new DatabaseError('DB_UNREACHABLE', 'sql/receiver migrations not found');
+    if (parent === dir) throw new DatabaseError('MIGRATIONS_MISSING', 'sql/receiver migrations not found', { hint: 'reinstall indexer-receiver: its sql/ folder is missing' });
     dir = parent;
   }
 }
@@ -110,7 +110,7 @@ export async function assertSchemaCurrent(pool: Pool, migrations = loadMigration
   const current = await currentSchemaVersion(pool);
   if (current > known) throw tooNew(current, known);
   if (current < known) {
-    throw new DatabaseError('CAPTURE_MISSING', `the database schema is version ${current}, this receiver needs ${known}`, {
+    throw new DatabaseError('SCHEMA_OUTDATED', `the database schema is version ${current}, this receiver needs ${known}`, {
       hint: 'run `indexer-receiver migrate` first',
     });
   }

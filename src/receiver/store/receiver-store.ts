@@ -1,11 +1,15 @@
 import { AccessStore } from './access-store.js';
 import { pingDatabase, type Pool } from './db.js';
+import { guarded } from './store-errors.js';
 import { highestSourceSeq, reconcileDays, reconcileStudies, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
 import { upsertStudies, type UpsertOutcome } from './study-store.js';
 import { searchStudies, studyStats, type Keyset, type StatsGroup, type StudyFilters, type StudyPage } from './study-query.js';
 import type { StudyVersion } from '../record-validation.js';
 
-/** Everything the HTTP layer asks of the database, behind one object (buildApp takes it as a dependency). */
+/**
+ * Everything the HTTP layer asks of the database, behind one object (buildApp takes it as a dependency).
+ * A driver error that retrying later can cure leaves it as StoreUnavailableError (store-errors.ts).
+ */
 export interface ReceiverStore {
   access: AccessStore;
   upsert(centerId: number, versions: StudyVersion[]): Promise<UpsertOutcome>;
@@ -41,12 +45,12 @@ function cachedStats(pool: Pool, now: () => number): ReceiverStore['stats'] {
 export function createStore(pool: Pool, now: () => number = Date.now): ReceiverStore {
   return {
     access: new AccessStore(pool),
-    upsert: (centerId, versions) => upsertStudies(pool, centerId, versions),
-    search: (filters, limit, after) => searchStudies(pool, filters, limit, after),
-    stats: cachedStats(pool, now),
-    reconcileDays: (centerId) => reconcileDays(pool, centerId),
-    reconcileStudies: (centerId, day) => reconcileStudies(pool, centerId, day),
-    highestSourceSeq: (centerId) => highestSourceSeq(pool, centerId),
+    upsert: guarded((centerId, versions) => upsertStudies(pool, centerId, versions)),
+    search: guarded((filters, limit, after) => searchStudies(pool, filters, limit, after)),
+    stats: guarded(cachedStats(pool, now)),
+    reconcileDays: guarded((centerId) => reconcileDays(pool, centerId)),
+    reconcileStudies: guarded((centerId, day) => reconcileStudies(pool, centerId, day)),
+    highestSourceSeq: guarded((centerId) => highestSourceSeq(pool, centerId)),
     ping: () => pingDatabase(pool),
   };
 }

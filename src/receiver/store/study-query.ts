@@ -1,5 +1,5 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { StudyRecord } from '../../shared/study-record.js';
+import { DECLARED_FIELDS, type FieldKind, type StudyRecord } from '../../shared/study-record.js';
 import type { Pool } from './db.js';
 
 export interface StudyFilters {
@@ -37,38 +37,42 @@ export function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
-const SELECT_COLUMNS = `s.id, s.sort_at, c.code AS center, s.study_iuid, s.study_pk, s.patient_pk, s.patient_id,
-  s.patient_id_issuer, s.patient_name, s.patient_birthdate, s.patient_sex, s.study_datetime, s.study_description,
-  s.study_modality, s.modalities, s.study_series, s.study_instances, s.accession_no, s.study_id,
-  s.referring_physician, s.source_seq, s.deleted`;
+/** The fields the read API returns (shared/study-record.ts): all but those declared `served: false`. */
+const SERVED = DECLARED_FIELDS.filter((f) => f.served !== false);
+
+// c.code AS center: the record's centre is its code; its column is the centre's row id.
+const SELECT_COLUMNS = ['s.id', 's.sort_at', ...SERVED.map((f) => (f.kind === 'center' ? `c.code AS ${f.name}` : `s.${f.column} AS ${f.name}`))].join(', ');
 
 function nullableNumber(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
+/** A column's value as the record carries it, by the field's kind. */
+function fieldValue(kind: FieldKind, v: unknown): unknown {
+  switch (kind) {
+    case 'center':
+    case 'uid':
+      return String(v);
+    case 'key':
+      return nullableNumber(v);
+    case 'datetime':
+      return v === null ? null : String(v).replace(' ', 'T');
+    case 'modalities':
+      return v ? String(v).split('\\') : [];
+    case 'count':
+    case 'version':
+      return Number(v);
+    case 'deleted':
+      return Number(v) === 1;
+    default:
+      return v;
+  }
+}
+
 function toRecord(r: RowDataPacket): StudyRecord {
-  return {
-    center: String(r.center),
-    study_iuid: String(r.study_iuid),
-    study_pk: nullableNumber(r.study_pk),
-    patient_pk: nullableNumber(r.patient_pk),
-    patient_id: r.patient_id,
-    patient_id_issuer: r.patient_id_issuer,
-    patient_name: r.patient_name,
-    patient_birthdate: r.patient_birthdate,
-    patient_sex: r.patient_sex,
-    study_datetime: r.study_datetime === null ? null : String(r.study_datetime).replace(' ', 'T'),
-    study_description: r.study_description,
-    study_modality: r.study_modality,
-    modalities: r.modalities ? String(r.modalities).split('\\') : [],
-    study_series: Number(r.study_series),
-    study_instances: Number(r.study_instances),
-    accession_no: r.accession_no,
-    study_id: r.study_id,
-    referring_physician: r.referring_physician,
-    source_seq: Number(r.source_seq),
-    deleted: Number(r.deleted) === 1,
-  };
+  const record: Record<string, unknown> = {};
+  for (const f of SERVED) record[f.name] = fieldValue(f.kind, r[f.name]);
+  return record as StudyRecord;
 }
 
 /** WHERE clauses and their values; `k` is the alias whose (sort_at, id) orders the page. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { STORED_FIELDS } from '../../shared/study-record.js';
 import type { StudyVersion } from '../record-validation.js';
 import { withTransaction, type Pool } from './db.js';
 
@@ -12,12 +13,29 @@ export interface UpsertOutcome {
 /** Undated studies sort as the oldest: keyset paging then needs no NULL handling. */
 export const UNDATED_SORT_AT = '1000-01-01 00:00:00';
 
-const COLUMNS = [
-  'center_id', 'study_iuid', 'write_id', 'prev_deleted', 'deleted', 'study_pk', 'patient_pk', 'patient_id', 'patient_key',
-  'patient_id_issuer', 'patient_name', 'name_key', 'patient_birthdate', 'patient_sex', 'study_datetime', 'sort_at',
-  'study_description', 'study_modality', 'modalities', 'study_series', 'study_instances', 'accession_no', 'study_id',
-  'referring_physician', 'content_hash', 'digest', 'received_at', 'source_seq',
-] as const;
+/** A version's value for its field's column: the flag as 0/1, the modalities joined (their rows apart). */
+function columnValue(field: (typeof STORED_FIELDS)[number], v: StudyVersion): unknown {
+  const value = v[field.name];
+  if (field.kind === 'deleted') return value ? 1 : 0;
+  if (field.kind === 'modalities') return (value as string[]).join('\\') || null;
+  return value;
+}
+
+/**
+ * The `studies` columns a version fills and how: every stored field of the record (declared in
+ * shared/study-record.ts), then the search keys, sort key and digest the receiver derives.
+ */
+export const VERSION_COLUMNS: readonly { column: string; value: (v: StudyVersion) => unknown }[] = [
+  ...STORED_FIELDS.map((field) => ({ column: field.column, value: (v: StudyVersion) => columnValue(field, v) })),
+  { column: 'patient_key', value: (v) => v.patient_key },
+  { column: 'name_key', value: (v) => v.name_key },
+  { column: 'sort_at', value: (v) => v.study_datetime ?? UNDATED_SORT_AT },
+  { column: 'digest', value: (v) => v.digest },
+];
+
+// source_seq goes last: the update below assigns it after every column whose condition reads it.
+const WRITTEN = VERSION_COLUMNS.filter((c) => c.column !== 'source_seq');
+const COLUMNS = ['center_id', 'write_id', 'prev_deleted', ...WRITTEN.map((c) => c.column), 'received_at', 'source_seq'];
 
 const won = 'VALUES(source_seq) > source_seq';
 
@@ -46,13 +64,7 @@ function utcNow(): string {
 }
 
 function rowOf(centerId: number, writeId: bigint, v: StudyVersion, now: string): unknown[] {
-  return [
-    centerId, v.study_iuid, writeId, null, v.deleted ? 1 : 0, v.study_pk, v.patient_pk, v.patient_id, v.patient_key,
-    v.patient_id_issuer, v.patient_name, v.name_key, v.patient_birthdate, v.patient_sex, v.study_datetime,
-    v.study_datetime ?? UNDATED_SORT_AT, v.study_description, v.study_modality, v.modalities.join('\\') || null,
-    v.study_series, v.study_instances, v.accession_no, v.study_id, v.referring_physician, v.content_hash, v.digest,
-    now, v.source_seq,
-  ];
+  return [centerId, writeId, null, ...WRITTEN.map((c) => c.value(v)), now, v.source_seq];
 }
 
 /** Keeps the highest version of each study in a batch; the others are counted, not written. */
@@ -165,20 +177,4 @@ export async function upsertStudies(pool: Pool, centerId: number, versions: Stud
   } finally {
     conn.release();
   }
-}
-
-/**
- * Recomputes the centre counters from the studies (after a bulk load that bypassed ingest). The
- * highest source_seq includes the stored studies': it is the agent's version floor (docs/design.md).
- */
-export async function rebuildCenterCounts(pool: Pool): Promise<void> {
-  await withTransaction(pool, async (conn) => {
-    await conn.query('DELETE FROM center_counts');
-    await conn.query(
-      `INSERT INTO center_counts (center_id, slot, live, last_seen, last_source_seq)
-       SELECT c.id, 0, (SELECT COUNT(*) FROM studies s WHERE s.center_id = c.id AND s.deleted = 0), c.last_seen,
-         NULLIF(GREATEST(COALESCE(c.last_source_seq, -1), COALESCE((SELECT MAX(s.source_seq) FROM studies s WHERE s.center_id = c.id), -1)), -1)
-       FROM centers c`,
-    );
-  });
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectCapture } from '../../../src/agent/pacs/capture-objects.js';
+import { inspectCapture } from '../../../src/agent/sources/dcm4chee/capture-objects.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { createPacsdb } from '../../helpers/pacsdb.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inspectCapture } from '../../../src/agent/pacs/capture-objects.js';
+import { inspectCapture } from '../../../src/agent/sources/dcm4chee/capture-objects.js';
 import { queueEntries } from '../../helpers/capture.js';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
 import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';

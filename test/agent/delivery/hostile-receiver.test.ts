@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLegacyClient } from '../../../src/agent/delivery/legacy-client.js';
 import { createReceiverClient } from '../../../src/agent/delivery/receiver-client.js';
-import { tombstoneRecord } from '../../../src/agent/record/study-mapper.js';
+import { tombstoneRecord } from '../../../src/agent/record/tombstone-record.js';
 import { createLogger, type Logger } from '../../../src/shared/logger.js';
 import type { StudyRecord } from '../../../src/shared/study-record.js';
 import { freePort } from '../../../scripts/lib/free-port.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLegacyClient, toLegacyRecord } from '../../../src/agent/delivery/legacy-client.js';
-import { parseRetryAfter } from '../../../src/agent/delivery/http-transport.js';
+import { parseRetryAfter } from '../../../src/agent/http/http-transport.js';
 import { createReceiverClient, probeReceiver } from '../../../src/agent/delivery/receiver-client.js';
-import { tombstoneRecord } from '../../../src/agent/record/study-mapper.js';
+import { tombstoneRecord } from '../../../src/agent/record/tombstone-record.js';
 import type { StudyRecord } from '../../../src/shared/study-record.js';
 import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
 import { silentLog } from '../support/agent-harness.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketsOf, compareDays, dayOf, receivableDay } from '../../../src/agent/reconcile/day-buckets.js';
 import { diffDay } from '../../../src/agent/reconcile/day-diff.js';
 import { parseDays, parseStudies } from '../../../src/agent/reconcile/reconcile-client.js';
-import { tombstoneRecord } from '../../../src/agent/record/study-mapper.js';
+import { tombstoneRecord } from '../../../src/agent/record/tombstone-record.js';
 import { contentHash, hashDigest } from '../../../src/shared/content-hash.js';
 import { DeliveryError } from '../../../src/shared/errors.js';
 import type { StudyRecord } from '../../../src/shared/study-record.js';

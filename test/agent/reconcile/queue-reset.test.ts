@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueCount } from '../../agent/support/agent-harness.js';
+import { queueCount } from '../support/agent-harness.js';
 import { FaultLedger, describeRun } from '../../faults/support/agent-runs.js';
 import { createFaultBed, expectReceiverEqualsSource, type FaultBed } from '../../faults/support/fault-bed.js';
 import { faultSeed } from '../../faults/support/prng.js';

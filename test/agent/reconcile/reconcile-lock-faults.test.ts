@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../src/agent/command-context.js';
 import { loadAgentConfig } from '../../../src/agent/config.js';
-import { runLockName } from '../../../src/agent/pacs/run-lock.js';
+import { runLockName } from '../../../src/agent/sources/dcm4chee/run-lock.js';
 import { openRuntimeWaiting } from '../../../src/agent/reconcile/reconcile-session.js';
 import { LockBusyError } from '../../../src/shared/errors.js';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
@@ -137,7 +137,7 @@ describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () =
     receiver.rejectIuids.clear();
   });
 
-  it('refuses clearly: receiver without reconcile endpoints (exit 6), wrong key (exit 5), Orthanc or legacy protocol (exit 2)', async () => {
+  it('refuses clearly: receiver without reconcile endpoints (exit 6), wrong key (exit 5), legacy protocol (exit 2)', async () => {
     receiver.inject({ kind: 'status', status: 404 });
     const old = await runCli(['reconcile'], dir);
     expect(old.code).toBe(6);
@@ -146,9 +146,6 @@ describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () =
     expect(badKey.code).toBe(5);
     const last = await stateValue(db.conn, 'reconcile.last');
     expect(last).toContain('RECEIVER_AUTH');
-    const orthanc = await runCli(['reconcile'], dir, { INDEXER_SOURCE: 'orthanc' });
-    expect(orthanc.code).toBe(2);
-    expect(orthanc.stderr).toContain('dcm4chee source only');
     const legacy = await runCli(['reconcile'], dir, { INDEXER_PROTOCOL: 'legacy' });
     expect(legacy.code).toBe(2);
     expect(await stateValue(db.conn, 'reconcile.last')).toBe(last);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
-import { installCapture } from '../../../src/agent/pacs/capture-objects.js';
+import { installCapture } from '../../../src/agent/sources/dcm4chee/capture-objects.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { createPacsdb, type PacsdbFlavor } from '../../helpers/pacsdb.js';

@@ -1,0 +1,103 @@
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { StudyRecord } from '../../../shared/study-record.js';
+import type { PacsConnection, PacsPool } from './pacs-db.js';
+
+type Queryable = PacsPool | PacsConnection;
+
+export interface DeadLetter {
+  record: StudyRecord;
+  reason: string;
+}
+
+/** Records the receiver rejected: kept with the reason, so they never block the others. */
+export async function writeDeadLetters(db: Queryable, letters: readonly DeadLetter[]): Promise<void> {
+  if (letters.length === 0) return;
+  const values = letters.map((l) => [
+    l.record.study_pk,
+    Buffer.from(l.record.study_iuid, 'utf8'),
+    l.record.source_seq,
+    l.reason.slice(0, 1000),
+    JSON.stringify(l.record),
+  ]);
+  const placeholders = values.map(() => '(?, ?, ?, ?, ?, NOW())').join(', ');
+  await db.query(
+    `INSERT INTO indexer_dead_letter (study_pk, study_iuid, source_seq, reason, record, created_at) VALUES ${placeholders}`,
+    values.flat(),
+  );
+}
+
+export async function countDeadLetters(db: Queryable): Promise<number> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM indexer_dead_letter');
+  return Number(rows[0]?.n ?? 0);
+}
+
+export interface StoredDeadLetter {
+  id: number;
+  study_pk: number | null;
+  study_iuid: string | null;
+  source_seq: number;
+  reason: string;
+  created_at: string;
+  /** The record as it was sent (patient data): only read when asked for. */
+  record?: StudyRecord | null;
+}
+
+function parseRecord(text: unknown): StudyRecord | null {
+  if (typeof text !== 'string') return null;
+  try {
+    return JSON.parse(text) as StudyRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Dead letters after id `afterId`, oldest first; only those of `ids` when given. The record
+ * column is read only with `withRecord`: a listing carries no patient data by default.
+ */
+export async function listDeadLetters(
+  db: Queryable, opts: { afterId?: number; limit: number; ids?: readonly number[]; withRecord?: boolean },
+): Promise<StoredDeadLetter[]> {
+  const where = ['id > ?'];
+  const params: unknown[] = [opts.afterId ?? 0];
+  if (opts.ids) {
+    if (opts.ids.length === 0) return [];
+    where.push('id IN (?)');
+    params.push(opts.ids);
+  }
+  params.push(opts.limit);
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT id, study_pk, study_iuid, source_seq, reason, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s') AS created_at
+       ${opts.withRecord ? ', record' : ''}
+     FROM indexer_dead_letter WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    study_pk: r.study_pk === null ? null : Number(r.study_pk),
+    study_iuid: r.study_iuid === null ? null : Buffer.from(r.study_iuid as Buffer).toString('utf8'),
+    source_seq: Number(r.source_seq),
+    reason: String(r.reason),
+    created_at: String(r.created_at),
+    ...(opts.withRecord ? { record: parseRecord(r.record) } : {}),
+  }));
+}
+
+/** Removes the given dead letters (or every one); returns how many were removed. */
+export async function deleteDeadLetters(db: Queryable, ids: readonly number[] | 'all'): Promise<number> {
+  if (ids === 'all') {
+    const [res] = await db.query<ResultSetHeader>('DELETE FROM indexer_dead_letter');
+    return res.affectedRows;
+  }
+  let removed = 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    const [res] = await db.query<ResultSetHeader>('DELETE FROM indexer_dead_letter WHERE id IN (?)', [ids.slice(i, i + 500)]);
+    removed += res.affectedRows;
+  }
+  return removed;
+}
+
+/** A dead letter refused again keeps its place with the receiver's new reason. */
+export async function updateDeadLetterReason(db: Queryable, id: number, reason: string): Promise<void> {
+  await db.query('UPDATE indexer_dead_letter SET reason = ? WHERE id = ?', [reason.slice(0, 1000), id]);
+}

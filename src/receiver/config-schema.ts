@@ -1,0 +1,107 @@
+import { isIP } from 'node:net';
+import { defineFormat, intFormat, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
+
+/**
+ * The receiver's configuration schema: every setting, its environment variable (the receiver reads
+ * only its environment), default and doc. docs/receiver.md's table is checked against it.
+ */
+
+const ENCODE_HINT = 'percent-encode special characters of the user name and password (# → %23, @ → %40, / → %2F, ? → %3F, % → %25)';
+const MYSQL_URL_TEXT = 'mysql://user:pass@host:port/database';
+
+/** Validates a mysql:// URL; the refusal never quotes it (it holds the password). */
+const MYSQL_URL = defineFormat('mysql-url', {
+  expected: MYSQL_URL_TEXT,
+  check(v) {
+    if (v === '' || v === null) return { reason: 'is not set', expected: `expected ${MYSQL_URL_TEXT}` };
+    const raw = String(v);
+    // An unencoded # ends the URL there: the rest of the password, the host and the database are lost.
+    if (raw.includes('#')) return { reason: "contains an unencoded '#'", expected: ENCODE_HINT };
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      return { reason: 'is not a URL', expected: `expected ${MYSQL_URL_TEXT}; ${ENCODE_HINT}` };
+    }
+    if (u.protocol !== 'mysql:' || !u.hostname || u.pathname.replace(/^\//, '') === '') return MYSQL_URL_TEXT;
+    return null;
+  },
+});
+
+const PROXY_TEXT = 'comma-separated IP addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16)';
+
+/** RECEIVER_TRUST_PROXY's items: addresses or CIDRs, blanks dropped. */
+export function proxyItems(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const PROXY_LIST = defineFormat('proxy-list', {
+  expected: PROXY_TEXT,
+  check(v) {
+    if (typeof v !== 'string') return PROXY_TEXT;
+    const bad = proxyItems(v).some((item) => {
+      const [addr, bits, extra] = item.split('/');
+      const family = isIP(addr ?? '');
+      const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+      return family === 0 || !bitsOk || extra !== undefined;
+    });
+    return bad ? PROXY_TEXT : null;
+  },
+});
+
+const PEM_PATH = defineFormat('pem-path', {
+  expected: 'a PEM file path',
+  check: (v) => (v === null || (typeof v === 'string' && v !== '') ? null : 'a PEM file path'),
+});
+
+const HOST = defineFormat('listen-host', {
+  expected: 'a host name or address',
+  check: (v) => (typeof v === 'string' && v.trim() !== '' ? null : 'a host name or address'),
+});
+
+const MS = intFormat(1000, 3_600_000);
+const RATE = intFormat(0, 1_000_000);
+
+export const receiverSchema = {
+  database: {
+    url: { doc: 'mysql://user:pass@host:port/database (required).', format: MYSQL_URL, default: '', sensitive: true, env: 'RECEIVER_DATABASE_URL' },
+    pool_size: { doc: 'Database connections per instance.', format: intFormat(1, 1000), default: 10, env: 'RECEIVER_DB_POOL_SIZE' },
+  },
+  host: { doc: 'Listen address (0.0.0.0 to accept remote clients; the Docker image sets it).', format: HOST, default: '127.0.0.1', env: 'RECEIVER_HOST' },
+  port: { doc: 'Listen port.', format: intFormat(0, 65535), default: 8080, env: 'RECEIVER_PORT' },
+  tls: {
+    cert: { doc: 'PEM certificate: serve HTTPS (with RECEIVER_TLS_KEY).', format: PEM_PATH, default: null as string | null, nullable: true, env: 'RECEIVER_TLS_CERT' },
+    key: { doc: 'PEM private key: serve HTTPS (with RECEIVER_TLS_CERT).', format: PEM_PATH, default: null as string | null, nullable: true, env: 'RECEIVER_TLS_KEY' },
+  },
+  limits: {
+    body_bytes: { doc: 'Bytes accepted on the wire per request.', format: intFormat(1024, 1024 ** 3), default: 16 * 1024 * 1024, env: 'RECEIVER_BODY_LIMIT' },
+    decompressed_bytes: { doc: 'Bytes accepted after gzip decompression.', format: intFormat(1024, 4 * 1024 ** 3), default: 64 * 1024 * 1024, env: 'RECEIVER_DECOMPRESSED_LIMIT' },
+    records_per_batch: { doc: 'Records per v2 batch (more: 413).', format: intFormat(1, 100_000), default: 5000, env: 'RECEIVER_MAX_RECORDS' },
+    inflight_body_bytes: {
+      doc: 'Decoded body bytes of all requests in flight together (more: 503 + Retry-After); at least the two limits above.',
+      format: intFormat(1024, 16 * 1024 ** 3),
+      default: 128 * 1024 * 1024,
+      env: 'RECEIVER_INFLIGHT_BODY_LIMIT',
+    },
+  },
+  rate_limits: {
+    per_principal_per_second: { doc: 'Requests per second per centre key / read token, after authentication (burst 2 s worth); 0: off.', format: RATE, default: 50, env: 'RECEIVER_RATE_LIMIT' },
+    per_address_per_second: { doc: 'Requests per second per client address, before the key is looked up (burst 2 s worth); 0: off.', format: RATE, default: 100, env: 'RECEIVER_ADDRESS_RATE_LIMIT' },
+    auth_failures_per_minute: { doc: 'Failed authentications per client address per minute before its requests are refused unread; 0: off.', format: RATE, default: 30, env: 'RECEIVER_AUTH_FAILURE_LIMIT' },
+  },
+  trust_proxy: { doc: 'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For names the client.', format: PROXY_LIST, default: '', env: 'RECEIVER_TRUST_PROXY' },
+  timeouts: {
+    headers_ms: { doc: 'The request headers must arrive within this.', format: MS, default: 10_000, env: 'RECEIVER_HEADERS_TIMEOUT_MS' },
+    request_ms: { doc: 'The whole request, headers and body, must arrive within this (408 after).', format: MS, default: 60_000, env: 'RECEIVER_REQUEST_TIMEOUT_MS' },
+    socket_idle_ms: { doc: 'A connection with no bytes either way for this long is closed.', format: MS, default: 120_000, env: 'RECEIVER_SOCKET_TIMEOUT_MS' },
+    keep_alive_ms: { doc: 'An idle keep-alive connection is closed after this.', format: MS, default: 10_000, env: 'RECEIVER_KEEP_ALIVE_TIMEOUT_MS' },
+    max_requests_per_socket: { doc: 'Requests served on one connection before it is closed (0: no limit).', format: intFormat(0, 1_000_000), default: 1000, env: 'RECEIVER_MAX_REQUESTS_PER_SOCKET' },
+    max_connections: { doc: 'Connections open at once; more are closed on accept.', format: intFormat(1, 1_000_000), default: 512, env: 'RECEIVER_MAX_CONNECTIONS' },
+  },
+  log: {
+    level: { doc: 'Log level.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info', env: 'RECEIVER_LOG_LEVEL' },
+  },
+} satisfies ConfigTree;
+
+/** The receiver's settings as the schema gives them (the type is derived, never written out). */
+export type ReceiverSettings = ConfigOf<typeof receiverSchema>;

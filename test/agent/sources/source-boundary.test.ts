@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SOURCE_NAMES } from '../../../src/agent/sources/registry.js';
+import { REPO_ROOT } from '../support/agent-harness.js';
+
+/**
+ * `src/agent/sources/<name>/` is the only place that knows a source: commands, runtime, pipeline,
+ * reconcile and the receiver reach one only through its plug-in object and the registry. Comments
+ * may name a source; code (imports, strings, identifiers) may not.
+ */
+const SRC = join(REPO_ROOT, 'src');
+const SOURCES_DIR = 'agent/sources';
+/** The registry maps the `source` setting to the plug-ins; the configuration's keys are the contract's. */
+const MAY_NAME = new Set([`${SOURCES_DIR}/registry.ts`, 'agent/config-schema.ts', 'agent/config.ts']);
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The code without its comments (block comments, and line comments not inside a URL such as http://). */
+export function codeOf(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\w])\/\/.*$/gm, '$1');
+}
+
+/** Files outside a source's own folder that import it or name a source in code: `file: what`. */
+export function boundaryViolations(srcRoot: string, names: readonly string[]): string[] {
+  const out: string[] = [];
+  const mention = new RegExp(`\\b(${names.join('|')})\\b`, 'i');
+  for (const path of files(srcRoot)) {
+    const rel = relative(srcRoot, path).split('\\').join('/');
+    if (names.some((n) => rel.startsWith(`${SOURCES_DIR}/${n}/`))) continue;
+    const code = codeOf(readFileSync(path, 'utf8'));
+    for (const m of code.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      const into = names.find((n) => spec.includes(`sources/${n}/`) || spec.startsWith(`./${n}/`) && rel.startsWith(`${SOURCES_DIR}/`));
+      if (into && rel !== `${SOURCES_DIR}/registry.ts`) out.push(`${rel}: imports ${spec}`);
+    }
+    if (MAY_NAME.has(rel)) continue;
+    const named = mention.exec(code);
+    if (named) out.push(`${rel}: names ${named[1]} in code`);
+  }
+  return out;
+}
+
+describe('source boundary', () => {
+  it('every registered source has its folder, and none is known outside it', () => {
+    expect(SOURCE_NAMES.length).toBeGreaterThanOrEqual(2);
+    for (const name of SOURCE_NAMES) expect(statSync(join(SRC, SOURCES_DIR, name)).isDirectory(), name).toBe(true);
+    expect(boundaryViolations(SRC, SOURCE_NAMES)).toEqual([]);
+  });
+
+  it('finds an import of a source folder or a source named in code, not one named in a comment', () => {
+    const code = codeOf("// dcm4chee only\nconst u = 'http://x'; /* orthanc */ const s = 'orthanc';");
+    expect(code).toContain("'http://x'");
+    expect(code).not.toContain('dcm4chee');
+    expect(code.match(/orthanc/g)).toHaveLength(1);
+  });
+});
