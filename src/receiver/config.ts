@@ -43,6 +43,10 @@ export interface ServerTimeouts {
   maxRequestsPerSocket: number;
   /** Connections accepted at once; more are closed on accept. */
   maxConnections: number;
+  /** Connections one client address may hold at once (0: no cap); more are closed on accept. */
+  maxConnectionsPerAddress: number;
+  /** A connection that sends no byte within this is closed (before the headers timeout). */
+  firstByteMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: ServerTimeouts = {
@@ -52,6 +56,8 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = {
   keepAliveMs: 10_000,
   maxRequestsPerSocket: 1000,
   maxConnections: 512,
+  maxConnectionsPerAddress: 32,
+  firstByteMs: 5_000,
 };
 
 export interface ReceiverLimits {
@@ -66,6 +72,11 @@ export interface ReceiverLimits {
    * (Retry-After) instead of being read further, so concurrent bodies cannot exhaust memory.
    */
   inflightBodyBytes: number;
+  /**
+   * Structural JSON tokens (`{ [ , :`, about one per value or key) accepted in one body, counted
+   * before it is parsed: what JSON.parse allocates grows with them, not with the bytes.
+   */
+  jsonTokens: number;
 }
 
 export const DEFAULT_LIMITS: ReceiverLimits = {
@@ -73,6 +84,8 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   decompressedBytes: 64 * 1024 * 1024,
   recordsPerBatch: 5000,
   inflightBodyBytes: 128 * 1024 * 1024,
+  // A full batch of 5000 records takes ~60 tokens each (~300 with 128 modalities): 5× headroom.
+  jsonTokens: 1_500_000,
 };
 
 type Env = Record<string, string | undefined>;
@@ -149,6 +162,8 @@ function readTimeouts(env: Env): ServerTimeouts {
     keepAliveMs: ms('RECEIVER_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveMs),
     maxRequestsPerSocket: intVar(env, 'RECEIVER_MAX_REQUESTS_PER_SOCKET', d.maxRequestsPerSocket, 0, 1_000_000),
     maxConnections: intVar(env, 'RECEIVER_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    maxConnectionsPerAddress: intVar(env, 'RECEIVER_MAX_CONNECTIONS_PER_ADDRESS', d.maxConnectionsPerAddress, 0, 1_000_000),
+    firstByteMs: ms('RECEIVER_FIRST_BYTE_TIMEOUT_MS', d.firstByteMs),
   };
 }
 
@@ -167,6 +182,7 @@ function readLimits(env: Env): ReceiverLimits {
     decompressedBytes: intVar(env, 'RECEIVER_DECOMPRESSED_LIMIT', DEFAULT_LIMITS.decompressedBytes, 1024, 4 * 1024 ** 3),
     recordsPerBatch: intVar(env, 'RECEIVER_MAX_RECORDS', DEFAULT_LIMITS.recordsPerBatch, 1, 100_000),
     inflightBodyBytes: intVar(env, 'RECEIVER_INFLIGHT_BODY_LIMIT', DEFAULT_LIMITS.inflightBodyBytes, 1024, 16 * 1024 ** 3),
+    jsonTokens: intVar(env, 'RECEIVER_MAX_JSON_TOKENS', DEFAULT_LIMITS.jsonTokens, 1000, 100_000_000),
   };
   const largest = Math.max(limits.bodyBytes, limits.decompressedBytes);
   if (limits.inflightBodyBytes < largest) {

@@ -9,6 +9,10 @@ export type ErrorCode =
   | 'DB_PRIVILEGES'
   | 'CAPTURE_CONFLICT'
   | 'CAPTURE_MISSING'
+  /** A pass delivered what was queued, but the capture is broken (triggers, their definer, the queue). */
+  | 'CAPTURE_UNHEALTHY'
+  /** `uninstall` refused: changes are still queued and would be lost (`--force` discards them). */
+  | 'QUEUE_NOT_EMPTY'
   | 'LOCK_BUSY'
   | 'RECEIVER_AUTH'
   | 'RECEIVER_UNAVAILABLE'
@@ -67,6 +71,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   DB_PRIVILEGES: 3,
   CAPTURE_CONFLICT: 3,
   CAPTURE_MISSING: 3,
+  CAPTURE_UNHEALTHY: 3,
+  QUEUE_NOT_EMPTY: 3,
   SCHEMA_TOO_NEW: 3,
   LOCK_BUSY: 4,
   RECEIVER_AUTH: 5,

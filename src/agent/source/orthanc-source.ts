@@ -4,10 +4,10 @@ import type { RejectedRecord } from '../delivery/delivery.js';
 import { emptyConversionStats } from '../record/study-mapper.js';
 import { coalesceChanges, readFeed } from '../orthanc/change-feed.js';
 import type { OrthancClient } from '../orthanc/orthanc-client.js';
-import { appendLinesSync, StateFile } from '../orthanc/state-file.js';
+import { StateFile } from '../orthanc/state-file.js';
 import { StudyIndex } from '../orthanc/study-index.js';
 import { assembleChunk, readStudies, type StudyReads } from '../orthanc/study-reads.js';
-import { listDeadLetterFile, removeDeadLetterLines, updateDeadLetterLine } from '../orthanc/dead-letter-file.js';
+import { listDeadLetterFile, removeDeadLetterLines, updateDeadLetterLine, upsertDeadLetterLines } from '../orthanc/dead-letter-file.js';
 import type { DeadLetterEntry, InitialStart, SourceChunk, SourceStatus, StudySource, VersionFloor } from './study-source.js';
 
 export interface OrthancSourceOptions {
@@ -167,10 +167,10 @@ export class OrthancSource implements StudySource {
   }
 
   async writeDeadLetters(rejected: readonly RejectedRecord[]): Promise<void> {
-    const at = new Date().toISOString();
-    appendLinesSync(this.deadLetterPath, rejected.map((r) => JSON.stringify({
-      at, study_iuid: r.record.study_iuid, source_seq: r.record.source_seq, reason: r.reason, record: r.record,
-    })));
+    if (rejected.length === 0) return;
+    await upsertDeadLetterLines(this.deadLetterPath, rejected.map((r) => ({
+      study_iuid: r.record.study_iuid, source_seq: r.record.source_seq, reason: r.reason, record: r.record,
+    })), new Date().toISOString());
   }
 
   listDeadLetters(opts: Parameters<NonNullable<StudySource['listDeadLetters']>>[0]): Promise<{ total: number; entries: DeadLetterEntry[] }> {

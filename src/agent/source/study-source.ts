@@ -1,4 +1,5 @@
 import type { StudyRecord } from '../../shared/study-record.js';
+import type { CaptureHealth } from '../pacs/capture-health.js';
 import type { RejectedRecord } from '../delivery/delivery.js';
 import type { ConversionStats } from '../record/study-mapper.js';
 
@@ -16,6 +17,8 @@ export interface SourceChunk {
   stats: ConversionStats;
   /** The position reached, for progress and logs (queue seq or study pk). */
   position: number;
+  /** Studies read that carry no usable study_iuid (counted in stats.missing_iuid), by primary key. */
+  unidentified?: number[];
   ack(): Promise<void>;
 }
 
@@ -44,6 +47,8 @@ export interface SourceStatus {
   dead_letters: number | null;
   /** The last `indexer reconcile` report (dcm4chee: indexer_state reconcile.last), if any. */
   last_reconcile?: unknown;
+  /** Studies the source holds without a study_iuid: never sent (a few primary keys shown). */
+  missing_iuid?: { count: number; study_pks: number[] };
   initial: { done: boolean; last_pk: number | null; start_seq: number | null; started_at: string | null; total: number | null };
 }
 
@@ -103,4 +108,9 @@ export interface StudySource extends Partial<DeadLetterStore> {
   close(): Promise<void>;
   /** Optional: the pending changes (sources with a change queue). */
   inspectQueue?(limit: number): Promise<QueueReport>;
+  /**
+   * Optional: whether the capture still works (sources with triggers): checked after every pass
+   * and by `status`; a problem fails the command (exit 3) once what was queued is delivered.
+   */
+  captureHealth?(): Promise<CaptureHealth>;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { validateLegacyRecord, validateRecord, type StudyVersion } from '../record-validation.js';
+import { validateLegacyRecord, validateRecord, withLegacyNulls, type StudyVersion } from '../record-validation.js';
 import { badRequest, forbidden, tooLarge } from '../http/api-error.js';
 import { requireRole } from '../http/auth.js';
 import { decodeBody } from '../http/body-decoding.js';
@@ -28,7 +28,7 @@ function tally(fields: readonly string[], into: Record<string, number> = {}): Re
 function legacyCenter(body: Record<string, unknown>): string {
   const c = body.center;
   if (c === undefined || c === null || c === '') throw badRequest('center is required');
-  if (typeof c === 'number' && Number.isSafeInteger(c)) return String(c);
+  if (typeof c === 'number' && Number.isFinite(c)) return String(c);
   if (typeof c !== 'string') throw badRequest('center must be a string');
   return c;
 }
@@ -100,9 +100,10 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   }, async (req, reply) => {
     const started = process.hrtime.bigint();
-    const center = legacyCenter(req.body);
+    const body = withLegacyNulls(req.body);
+    const center = legacyCenter(body);
     const centerId = ownCenter(req, center);
-    const r = validateLegacyRecord(req.body, legacyNow());
+    const r = validateLegacyRecord(body, legacyNow());
     if (!r.ok) {
       metrics.countIngest(center, 'rejected', 1);
       throw badRequest(r.reason);
