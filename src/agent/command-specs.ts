@@ -55,8 +55,10 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
     load: () => import('./commands/install.js'),
   },
   uninstall: {
-    summary: 'remove the capture objects (triggers first)',
-    options: COMMON,
+    summary: 'remove the capture objects (triggers first); refuses while changes are queued',
+    details: 'Changes still queued are lost with the queue: run `indexer sync` first, or add --force to discard them.\n' +
+      'The checkpoints go too: after a later `indexer install`, run `indexer initial` (or `indexer reconcile`).',
+    options: { ...COMMON, force: { type: 'boolean', doc: 'uninstall even with changes still queued (they are discarded)' } },
     load: () => import('./commands/uninstall.js'),
   },
   initial: {

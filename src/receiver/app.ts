@@ -4,9 +4,11 @@ import type { AppDeps } from './app-deps.js';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_TIMEOUTS, type RateLimitSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
 import { ApiError } from './http/api-error.js';
 import { BodyBudget, decodeBody } from './http/body-decoding.js';
+import { closeRefusedConnections, guardConnections } from './http/connection-guard.js';
 import { classify, schemaErrorFormatter } from './http/error-mapping.js';
 import { Metrics } from './http/metrics.js';
 import { OpenApiCollector } from './http/openapi.js';
+import { checkQueryEncoding } from './http/query-encoding.js';
 import { RequestLimiter } from './http/rate-limit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
@@ -66,6 +68,7 @@ function installGuards(app: FastifyInstance, deps: AppDeps, budget: BodyBudget):
     if (req.is404) {
       return reply.code(404).send({ error: 'not_found', message: 'no such route' });
     }
+    checkQueryEncoding(req);
     await deps.limiter?.beforeAuth(req);
     return undefined;
   });
@@ -117,10 +120,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     version: options.version ?? '0.0.0',
   };
   const app = Fastify(serverOptions(options, limits)) as unknown as FastifyInstance;
-  app.server.maxConnections = { ...DEFAULT_TIMEOUTS, ...options.timeouts }.maxConnections;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  app.server.maxConnections = timeouts.maxConnections;
+  guardConnections(app.server, { perAddress: timeouts.maxConnectionsPerAddress, firstByteMs: timeouts.firstByteMs, exempt: options.trustProxy ?? [] });
+  closeRefusedConnections(app);
   deps.limiter!.install(app);
-  // Legacy clients post JSON without a JSON content type: every body is parsed as JSON.
-  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Every body is parsed as JSON (the decoder already refused other media types; legacy clients
+  // send none). `__proto__` and `constructor.prototype` keys are dropped, never an error: a record
+  // carrying one is stored without it, and its batch goes through.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('remove', 'remove'));
   const openapi = new OpenApiCollector();
   app.addHook('onRoute', openapi.onRoute);
   installHandlers(app, deps);

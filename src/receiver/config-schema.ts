@@ -83,6 +83,13 @@ export const receiverSchema = {
       default: 128 * 1024 * 1024,
       env: 'RECEIVER_INFLIGHT_BODY_LIMIT',
     },
+    // A full batch of 5000 records takes ~60 tokens each (~300 with 128 modalities): 5× headroom.
+    json_tokens: {
+      doc: 'Structural JSON tokens ({ [ , :, about one per value or key) per body, counted before parsing (more: 413).',
+      format: intFormat(1000, 100_000_000),
+      default: 1_500_000,
+      env: 'RECEIVER_MAX_JSON_TOKENS',
+    },
   },
   rate_limits: {
     per_principal_per_second: { doc: 'Requests per second per centre key / read token, after authentication (burst 2 s worth); 0: off.', format: RATE, default: 50, env: 'RECEIVER_RATE_LIMIT' },
@@ -97,6 +104,13 @@ export const receiverSchema = {
     keep_alive_ms: { doc: 'An idle keep-alive connection is closed after this.', format: MS, default: 10_000, env: 'RECEIVER_KEEP_ALIVE_TIMEOUT_MS' },
     max_requests_per_socket: { doc: 'Requests served on one connection before it is closed (0: no limit).', format: intFormat(0, 1_000_000), default: 1000, env: 'RECEIVER_MAX_REQUESTS_PER_SOCKET' },
     max_connections: { doc: 'Connections open at once; more are closed on accept.', format: intFormat(1, 1_000_000), default: 512, env: 'RECEIVER_MAX_CONNECTIONS' },
+    max_connections_per_address: {
+      doc: 'Connections one client address may hold open at once (RECEIVER_TRUST_PROXY addresses exempt); more are closed on accept; 0: no cap.',
+      format: intFormat(0, 1_000_000),
+      default: 32,
+      env: 'RECEIVER_MAX_CONNECTIONS_PER_ADDRESS',
+    },
+    first_byte_ms: { doc: 'A connection that has sent no byte within this is closed.', format: MS, default: 5_000, env: 'RECEIVER_FIRST_BYTE_TIMEOUT_MS' },
   },
   log: {
     level: { doc: 'Log level.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info', env: 'RECEIVER_LOG_LEVEL' },

@@ -51,6 +51,10 @@ export interface ServerTimeouts {
   maxRequestsPerSocket: number;
   /** Connections accepted at once; more are closed on accept. */
   maxConnections: number;
+  /** Connections one client address may hold at once (0: no cap); more are closed on accept. */
+  maxConnectionsPerAddress: number;
+  /** A connection that sends no byte within this is closed (before the headers timeout). */
+  firstByteMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: ServerTimeouts = {
@@ -60,6 +64,8 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = {
   keepAliveMs: S.timeouts.keep_alive_ms.default,
   maxRequestsPerSocket: S.timeouts.max_requests_per_socket.default,
   maxConnections: S.timeouts.max_connections.default,
+  maxConnectionsPerAddress: S.timeouts.max_connections_per_address.default,
+  firstByteMs: S.timeouts.first_byte_ms.default,
 };
 
 export interface ReceiverLimits {
@@ -74,6 +80,11 @@ export interface ReceiverLimits {
    * (Retry-After) instead of being read further, so concurrent bodies cannot exhaust memory.
    */
   inflightBodyBytes: number;
+  /**
+   * Structural JSON tokens (`{ [ , :`, about one per value or key) accepted in one body, counted
+   * before it is parsed: what JSON.parse allocates grows with them, not with the bytes.
+   */
+  jsonTokens: number;
 }
 
 export const DEFAULT_LIMITS: ReceiverLimits = {
@@ -81,6 +92,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   decompressedBytes: S.limits.decompressed_bytes.default,
   recordsPerBatch: S.limits.records_per_batch.default,
   inflightBodyBytes: S.limits.inflight_body_bytes.default,
+  jsonTokens: S.limits.json_tokens.default,
 };
 
 type Env = Record<string, string | undefined>;
@@ -120,6 +132,7 @@ function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConf
     limits: {
       bodyBytes: s.limits.body_bytes, decompressedBytes: s.limits.decompressed_bytes,
       recordsPerBatch: s.limits.records_per_batch, inflightBodyBytes: s.limits.inflight_body_bytes,
+      jsonTokens: s.limits.json_tokens,
     },
     tls,
     rateLimits: {
@@ -129,6 +142,7 @@ function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConf
     timeouts: {
       headersMs: s.timeouts.headers_ms, requestMs: s.timeouts.request_ms, socketIdleMs: s.timeouts.socket_idle_ms,
       keepAliveMs: s.timeouts.keep_alive_ms, maxRequestsPerSocket: s.timeouts.max_requests_per_socket, maxConnections: s.timeouts.max_connections,
+      maxConnectionsPerAddress: s.timeouts.max_connections_per_address, firstByteMs: s.timeouts.first_byte_ms,
     },
     trustProxy: proxyItems(s.trust_proxy),
     logLevel: s.log.level,

@@ -1,6 +1,6 @@
 import { CONTENT_HASH_PATTERN } from '../shared/content-hash.js';
 import {
-  COLUMN_CHARS, exceedsChars, fitModalities, truncateChars, type FreeTextField, type IdentifierField,
+  COLUMN_CHARS, MAX_SOURCE_SEQ, exceedsChars, fitModalities, truncateChars, type FreeTextField, type IdentifierField,
 } from '../shared/record-limits.js';
 import { cleanText, parseBirthdate, parseCount, parseDateTime } from '../shared/record-values.js';
 import { splitModalities, type FieldKind, type FieldName, type FieldOfKind } from '../shared/study-record.js';
@@ -116,12 +116,18 @@ export function deletedFlag(src: FieldSource, field: FieldOfKind<'deleted'>): bo
   return v;
 }
 
+/**
+ * The version: required, an integer (or its digits, like every other integer field) from 0 to
+ * MAX_SOURCE_SEQ. Above it a centre's floor would leave the agent no room to allocate above
+ * (docs/receiver.md, "Versions").
+ */
 export function sourceSeq(src: FieldSource, field: FieldOfKind<'version'>): number {
   const v = src.rec[field];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new RecordError(`${field} is required (an integer >= 0)`);
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_SOURCE_SEQ) {
+    throw new RecordError(`${field} is required (an integer from 0 to 2^53-2^32)`);
   }
-  return v;
+  return n;
 }
 
 export function contentHash(src: FieldSource, field: FieldOfKind<'hash'>): string | null {

@@ -110,6 +110,16 @@ export function validateRecord(raw: unknown, center: string): Validated {
   });
 }
 
+/**
+ * The legacy client posts Python's `str(None)`, `"None"`, for every null: on the legacy route that
+ * exact text means null in any field (else `NONE` would become a patient key linking strangers, and
+ * a count or key would reject the record). The v2 route keeps it literal: the agent sends real nulls.
+ * fromEntries defines own properties, so no key can reach a prototype.
+ */
+export function withLegacyNulls(raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v === 'None' ? null : v]));
+}
+
 /** Validates one legacy (v1) record; its version comes from `nowMs` (see legacySourceSeq). */
 export function validateLegacyRecord(raw: Record<string, unknown>, nowMs: number): Validated {
   return validate(raw, (src) => build(src, legacySourceSeq(nowMs), true));

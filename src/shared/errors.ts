@@ -10,6 +10,10 @@ export type ErrorCode =
   | 'DB_PRIVILEGES'
   | 'CAPTURE_CONFLICT'
   | 'CAPTURE_MISSING'
+  /** A pass delivered what was queued, but the capture is broken (triggers, their definer, the queue). */
+  | 'CAPTURE_UNHEALTHY'
+  /** `uninstall` refused: changes are still queued and would be lost (`--force` discards them). */
+  | 'QUEUE_NOT_EMPTY'
   | 'LOCK_BUSY'
   | 'RECEIVER_AUTH'
   | 'RECEIVER_UNAVAILABLE'
@@ -84,6 +88,8 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { exit: number; http: numbe
   DB_PRIVILEGES: { exit: 3, http: 500 },
   CAPTURE_CONFLICT: { exit: 3, http: 500 },
   CAPTURE_MISSING: { exit: 3, http: 500 },
+  CAPTURE_UNHEALTHY: { exit: 3, http: 500 },
+  QUEUE_NOT_EMPTY: { exit: 3, http: 500 },
   SCHEMA_TOO_NEW: { exit: 3, http: 500 },
   LOCK_BUSY: { exit: 4, http: 500 },
   RECEIVER_AUTH: { exit: 5, http: 401 },

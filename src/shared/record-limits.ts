@@ -17,6 +17,13 @@ export const COLUMN_CHARS = {
   modality: 16,
 };
 
+/**
+ * The highest version (source_seq) the receiver stores: 2^53 − 2^32, so that a centre's version
+ * floor always leaves the agent 2^32 versions to allocate above it within the integers a JSON
+ * number holds exactly. A higher one is rejected at the receiver and refused as a floor by the agent.
+ */
+export const MAX_SOURCE_SEQ = 2 ** 53 - 2 ** 32;
+
 /** Free text: an over-long value is truncated to its column, stored and counted. */
 export const FREE_TEXT_FIELDS = fieldsOfKind('text');
 export type FreeTextField = FieldOfKind<'text'>;

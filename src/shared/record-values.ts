@@ -33,14 +33,17 @@ function absent(raw: string | null | undefined): boolean {
 }
 
 const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?)?$/;
+/** DICOM DA / DT (`YYYYMMDD`, `YYYYMMDDHHMMSS`), as a birth date may be: read alike for both dates. */
+const COMPACT_DATETIME_RE = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})(?:\.\d+)?)?$/;
 
 /**
  * A DATETIME (driver string `YYYY-MM-DD HH:MM:SS`, the contract's `YYYY-MM-DDTHH:MM:SS`, optional
- * fraction, or a date alone = midnight) → `YYYY-MM-DDTHH:MM:SS`, or null.
+ * fraction, DICOM `YYYYMMDD[HHMMSS]`, or a date alone = midnight) → `YYYY-MM-DDTHH:MM:SS`, or null.
  */
 export function parseDateTime(raw: string | null | undefined): ParsedValue {
   if (absent(raw)) return NONE;
-  const m = DATETIME_RE.exec(raw!.trim());
+  const text = raw!.trim();
+  const m = DATETIME_RE.exec(text) ?? COMPACT_DATETIME_RE.exec(text);
   if (!m) return INVALID;
   const [, y, mo, d, h = '00', mi = '00', s = '00'] = m;
   if (!isCalendarDate(Number(y), Number(mo), Number(d))) return INVALID;

@@ -109,6 +109,21 @@ describe('shipped cron files', () => {
     accessSync(WRAPPER, constants.X_OK);
   });
 
+  it('the README says to adjust the install folder and the OS user, and that the user writes the log folder', () => {
+    const readme = DOCS[0]!.text;
+    const at = readme.indexOf('extras/indexer.cron');
+    const section = readme.slice(at, readme.indexOf('\n| command |', at));
+    expect(section).toMatch(/`\/opt\/pacs-indexer`[^.]*OS user `indexer`: edit both/);
+    expect(section).toMatch(/needs write access to the log folder/);
+  });
+
+  it('the README has each generated-section marker exactly once', () => {
+    const readme = DOCS[0]!.text;
+    for (const m of ['benchmark:start', 'benchmark:end', 'reliability:start', 'reliability:end']) {
+      expect(readme.split(`<!-- ${m} -->`).length - 1, m).toBe(1);
+    }
+  });
+
   it('the README says what the sync file does: every 5 minutes', () => {
     const readme = DOCS[0]!.text;
     const line = readme.split('\n').find((l) => l.includes('extras/indexer.cron'))!;
@@ -117,12 +132,20 @@ describe('shipped cron files', () => {
 });
 
 describe('extras/indexer-cron.sh', () => {
-  const home = () => {
+  /** An install folder with a fake agent: `slow` holds the run (and so the lock) for 3 s. */
+  const home = (tmp?: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'indexer-cron-'));
     const bin = join(dir, 'fake-indexer');
-    writeFileSync(bin, '#!/bin/sh\necho "ran: $*"\n');
+    writeFileSync(bin, '#!/bin/sh\n[ "$1" = slow ] && sleep 3\necho "ran: $*"\n');
     chmodSync(bin, 0o755);
-    return { dir, env: { PATH: process.env.PATH ?? '', INDEXER_HOME: dir, INDEXER_BIN: bin, TMPDIR: dir } };
+    return { dir, log: join(dir, 'log/indexer.log'), env: { PATH: process.env.PATH ?? '', INDEXER_HOME: dir, INDEXER_BIN: bin, TMPDIR: tmp ?? dir } };
+  };
+  const logOf = (h: { log: string }) => (existsSync(h.log) ? readFileSync(h.log, 'utf8') : '');
+  /** Starts a slow run and gives it time to take the lock. */
+  const holdLock = async (h: ReturnType<typeof home>, args: string[] = []) => {
+    const holder = spawn(WRAPPER, ['slow', ...args], { env: h.env, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 500));
+    return holder;
   };
 
   it('runs the agent command from the install directory, appending to the log', () => {
@@ -132,22 +155,42 @@ describe('extras/indexer-cron.sh', () => {
     expect(readFileSync(join(h.dir, 'log/indexer.log'), 'utf8')).toContain('ran: reconcile');
   });
 
-  it('skips at once while another run holds the lock; with INDEXER_LOCK_WAIT it waits, then exits 4', async () => {
+  it('skips at once while another run of the same install holds the lock; with INDEXER_LOCK_WAIT it waits, then exits 4', async () => {
     const h = home();
-    const lock = join(h.dir, `indexer-${process.getuid!()}.lock`);
-    const holder = spawn('flock', [lock, 'sleep', '5'], { stdio: 'ignore' });
+    const holder = await holdLock(h);
     try {
-      await new Promise((r) => setTimeout(r, 300));
       const skipped = spawnSync(WRAPPER, ['sync'], { env: h.env, encoding: 'utf8' });
       expect(skipped.status).toBe(0);
       const started = Date.now();
       const waited = spawnSync(WRAPPER, ['reconcile'], { env: { ...h.env, INDEXER_LOCK_WAIT: '1' }, encoding: 'utf8' });
       expect(waited.status).toBe(4);
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-      const log = readFileSync(join(h.dir, 'log/indexer.log'), 'utf8');
+      const log = logOf(h);
       expect(log).toContain('previous indexer run still active: skipped');
       expect(log).toContain('gave up');
-      expect(log).not.toContain('ran:');
+      expect(log).not.toContain('ran: sync');
+      expect(log).not.toContain('ran: reconcile');
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('locks per install: two installs (or two --config files) run by one OS user never skip each other', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'indexer-cron-tmp-'));
+    const a = home(tmp);
+    const b = home(tmp);
+    const holder = await holdLock(a);
+    try {
+      const other = spawnSync(WRAPPER, ['sync'], { env: b.env, encoding: 'utf8' });
+      expect(other.status, other.stderr).toBe(0);
+      expect(logOf(b)).toContain('ran: sync');
+      const otherConfig = spawnSync(WRAPPER, ['sync', '--config', 'centre-2.json'], { env: a.env, encoding: 'utf8' });
+      expect(otherConfig.status, otherConfig.stderr).toBe(0);
+      expect(logOf(a)).toContain('ran: sync --config centre-2.json');
+      const same = spawnSync(WRAPPER, ['reconcile'], { env: a.env, encoding: 'utf8' });
+      expect(same.status).toBe(0);
+      expect(logOf(a)).toContain('previous indexer run still active: skipped');
+      expect(logOf(a)).not.toContain('ran: reconcile');
     } finally {
       holder.kill();
     }

@@ -39,8 +39,13 @@ describe('receiver configuration', () => {
       RECEIVER_DATABASE_URL: URL_OK, RECEIVER_HEADERS_TIMEOUT_MS: '5000', RECEIVER_REQUEST_TIMEOUT_MS: '7000', RECEIVER_SOCKET_TIMEOUT_MS: '9000',
       RECEIVER_KEEP_ALIVE_TIMEOUT_MS: '3000', RECEIVER_MAX_REQUESTS_PER_SOCKET: '0', RECEIVER_MAX_CONNECTIONS: '64', RECEIVER_ADDRESS_RATE_LIMIT: '0',
       RECEIVER_AUTH_FAILURE_LIMIT: '10', RECEIVER_INFLIGHT_BODY_LIMIT: String(256 * 1024 * 1024), RECEIVER_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1',
+      RECEIVER_MAX_CONNECTIONS_PER_ADDRESS: '0', RECEIVER_FIRST_BYTE_TIMEOUT_MS: '2000', RECEIVER_MAX_JSON_TOKENS: '20000',
     });
-    expect(c.timeouts).toEqual({ headersMs: 5000, requestMs: 7000, socketIdleMs: 9000, keepAliveMs: 3000, maxRequestsPerSocket: 0, maxConnections: 64 });
+    expect(c.timeouts).toEqual({
+      headersMs: 5000, requestMs: 7000, socketIdleMs: 9000, keepAliveMs: 3000, maxRequestsPerSocket: 0, maxConnections: 64, maxConnectionsPerAddress: 0, firstByteMs: 2000,
+    });
+    expect(c.limits.jsonTokens).toBe(20000);
+    expect(DEFAULT_TIMEOUTS).toMatchObject({ maxConnectionsPerAddress: 32, firstByteMs: 5000 });
     expect(c.rateLimits).toEqual({ perPrincipalPerSecond: DEFAULT_RATE_LIMITS.perPrincipalPerSecond, perAddressPerSecond: 0, authFailuresPerMinute: 10 });
     expect(c.limits.inflightBodyBytes).toBe(256 * 1024 * 1024);
     expect(c.trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1']);

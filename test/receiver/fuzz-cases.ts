@@ -88,7 +88,7 @@ export class FuzzGenerator {
   /** A newer version of an existing study that must be rejected: the stored study must not change. */
   private rejectedUpdate(): FuzzCase {
     const bad = pick(this.r, [
-      { study_datetime: ['2020-02-01T00:00:00'] }, { source_seq: -1 }, { source_seq: '2000000' }, { deleted: 'yes' }, { content_hash: 'XYZ' },
+      { study_datetime: ['2020-02-01T00:00:00'] }, { source_seq: -1 }, { source_seq: 2 ** 53 - 1 }, { source_seq: '2.5' }, { deleted: 'yes' }, { content_hash: 'XYZ' },
       { accession_no: 'A'.repeat(65) }, { study_series: 'many' }, { modalities: 'CT' }, { center: this.ctx.otherCenter }, { study_pk: -3 },
     ]);
     const rec = { ...record(pick(this.r, this.ctx.existing), 2_000_000 + this.n, { study_description: 'must not be stored' }), ...bad };

@@ -126,7 +126,7 @@ describe('v2 batch: idempotent, ordered upserts', () => {
     expect(r.status).toBe(200);
     expect(r.json.stored).toBe(1);
     expect(r.json.rejected.map((x: { index: number }) => x.index)).toEqual([1, 2, 3, 4, 5]);
-    expect(r.json.rejected[0]).toEqual({ index: 1, study_iuid: '2.2', reason: 'source_seq is required (an integer >= 0)' });
+    expect(r.json.rejected[0]).toEqual({ index: 1, study_iuid: '2.2', reason: 'source_seq is required (an integer from 0 to 2^53-2^32)' });
     expect(r.json.rejected[1].reason).toMatch(/study_instances/);
     expect(r.json.rejected[3].reason).toMatch(/center/);
     expect(r.json.rejected[4].reason).toMatch(/accession_no/);

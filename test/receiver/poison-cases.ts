@@ -97,8 +97,9 @@ export const POISON_CASES: PoisonCase[] = [
   ...wrongTypes('study_pk', [2 ** 53 + 2, -1, 1.5, {}, 'x']),
   ...wrongTypes('patient_pk', [-5, [], '1.0']),
 
-  // source_seq (v2): a safe integer ≥ 0
-  ...wrongTypes('source_seq', ['5', -1, 1.5, 2 ** 53, null, {}], { v2Only: true }),
+  // source_seq (v2): an integer (or its digits, like every integer field) from 0 to 2^53 − 2^32
+  { name: 'source_seq: "5"', patch: { source_seq: '5' }, expect: { row: { source_seq: 5 } }, v2Only: true },
+  ...wrongTypes('source_seq', [-1, 1.5, 2 ** 53 - 2 ** 32 + 1, 2 ** 53 - 1, 2 ** 53, '9007199254740991', null, {}], { v2Only: true }),
 
   // study_datetime DATETIME: unusable → null, counted
   { name: 'study_datetime: zero date', patch: { study_datetime: '0000-00-00 00:00:00' }, expect: { row: { study_datetime: null }, normalised: 'study_datetime' } },

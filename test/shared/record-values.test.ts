@@ -8,6 +8,12 @@ describe('parseDateTime', () => {
     expect(parseDateTime('2015-03-22')).toEqual({ value: '2015-03-22T00:00:00', invalid: false });
   });
 
+  it('reads DICOM DA/DT (YYYYMMDD, YYYYMMDDHHMMSS) as a birth date is read, impossible ones invalid', () => {
+    expect(parseDateTime('20230101')).toEqual({ value: '2023-01-01T00:00:00', invalid: false });
+    expect(parseDateTime('20230102101112.5')).toEqual({ value: '2023-01-02T10:11:12', invalid: false });
+    for (const bad of ['20230230', '00000000', '2023010110', '20230101250000']) expect(parseDateTime(bad), bad).toEqual({ value: null, invalid: true });
+  });
+
   it('treats NULL, blank and the legacy client\'s "None" as absent; zero, impossible or unreadable dates as invalid', () => {
     for (const absent of [null, undefined, '', '   ', 'None']) expect(parseDateTime(absent)).toEqual({ value: null, invalid: false });
     for (const bad of ['0000-00-00 00:00:00', '2015-02-30 10:00:00', '2015-01-01 24:00:00', 'garbage', '2015-03-22 10:00', '2015-00-10']) {

@@ -1,5 +1,5 @@
 import { DeliveryError } from '../../shared/errors.js';
-import { redactUrl } from './receiver-url.js';
+import { maskUrlCredentials, redactUrl } from './receiver-url.js';
 
 /**
  * What a failed receiver request means: an outage worth retrying, or something no retry can fix
@@ -75,8 +75,23 @@ export function receiverMessage(text: string): string | undefined {
     msg = /^\s*</.test(text) ? /<title>([^<]{1,200})<\/title>/i.exec(text)?.[1] : text;
   }
   if (typeof msg !== 'string') return undefined;
-  const line = msg.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return line ? line.slice(0, 200) : undefined;
+  return printable(msg);
+}
+
+// Terminal escape sequences (CSI, OSC) whole, then any other control or bidirectional-override character.
+const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?)?/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+const MAX_MESSAGE_CHARS = 200;
+
+/**
+ * Text from the receiver as the agent may print or log it: one line, no escape sequences or control
+ * characters (they would drive the operator's terminal), credentials in URLs masked, at most 200
+ * characters. Undefined when nothing is left.
+ */
+export function printable(text: string): string | undefined {
+  const line = maskUrlCredentials(text.slice(0, 4 * MAX_MESSAGE_CHARS).replace(ESCAPES, ' ').replace(CONTROLS, ' ')).replace(/\s+/g, ' ').trim();
+  if (!line) return undefined;
+  return line.length > MAX_MESSAGE_CHARS ? `${[...line].slice(0, MAX_MESSAGE_CHARS - 1).join('')}…` : line;
 }
 
 const DISABLED = 'center_disabled';

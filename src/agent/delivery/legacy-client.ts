@@ -45,7 +45,7 @@ export function createLegacyClient(config: LegacyConfig, log: Logger): Delivery 
     if (res.status >= 200 && res.status < 300) {
       result.stored = 1;
     } else if (res.status === 400 || res.status === 413 || res.status === 422) {
-      result.rejected.push({ record, reason: `legacy receiver answered HTTP ${res.status}: ${receiverMessage(res.text) ?? res.text.slice(0, 200)}` });
+      result.rejected.push({ record, reason: `legacy receiver answered HTTP ${res.status}: ${receiverMessage(res.text) ?? 'no message'}` });
     } else {
       throw unexpectedStatus(res.status, 'POST', config.webservice_url, res.text, 'webservice_url', 'a legacy record');
     }

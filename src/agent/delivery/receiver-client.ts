@@ -5,9 +5,9 @@ import type { Logger } from '../../shared/logger.js';
 import type { StudyRecord } from '../../shared/study-record.js';
 import type { AgentConfig } from '../config.js';
 import { emptyDeliveryResult, mergeDeliveryResults, type Delivery, type DeliveryResult } from './delivery.js';
-import { unexpectedStatus } from './http-failure.js';
+import { printable, unexpectedStatus } from './http-failure.js';
 import { createHttpAgent, postWithRetry } from '../http/http-transport.js';
-import { warnIfPlainHttp } from './receiver-url.js';
+import { redactUrl, warnIfPlainHttp } from './receiver-url.js';
 import { runLimited } from '../run-limited.js';
 import { fetchVersionFloor } from './version-floor.js';
 
@@ -21,20 +21,42 @@ interface BatchAnswer {
   stored: number;
   unchanged: number;
   stale: number;
-  rejected: { index: number; study_iuid?: string; reason?: string }[];
+  rejected: { index: number; reason: string }[];
 }
 
-function parseAnswer(text: string): BatchAnswer {
-  let v: Partial<BatchAnswer>;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * A 200 answer that accounts for every record sent, once: counts that are non-negative integers
+ * adding up to the batch, and rejected indexes in range and unique. Anything else acknowledges
+ * nothing (RECEIVER_PROTOCOL): a receiver answering `{"stored": 0, …}` to 100 records must not
+ * have them marked done and their queue rows deleted.
+ */
+export function parseAnswer(text: string, sent: number, url: string): BatchAnswer {
+  const offContract = (why: string) => new DeliveryError('RECEIVER_PROTOCOL', `receiver ${redactUrl(url)} answered 200 to a batch of ${sent} records ${why}: nothing acknowledged`, {
+    hint: 'check url: it must be the receiver\'s base URL; nothing is lost, the next run re-sends the batch',
+  });
+  let v: Partial<Record<keyof BatchAnswer, unknown>>;
   try {
-    v = JSON.parse(text) as Partial<BatchAnswer>;
+    v = JSON.parse(text) as typeof v;
   } catch {
-    throw new DeliveryError('RECEIVER_PROTOCOL', 'receiver answered 200 with a body that is not JSON');
+    throw offContract('with a body that is not JSON');
   }
-  if (typeof v !== 'object' || v === null || typeof v.stored !== 'number') {
-    throw new DeliveryError('RECEIVER_PROTOCOL', 'receiver answered 200 without {stored, unchanged, stale, rejected}');
+  if (typeof v !== 'object' || v === null || !isCount(v.stored) || !isCount(v.unchanged ?? 0) || !isCount(v.stale ?? 0) || !Array.isArray(v.rejected ?? [])) {
+    throw offContract('without non-negative integer counts {stored, unchanged, stale} and a rejected list');
   }
-  return { stored: v.stored, unchanged: v.unchanged ?? 0, stale: v.stale ?? 0, rejected: Array.isArray(v.rejected) ? v.rejected : [] };
+  const seen = new Set<number>();
+  const rejected: BatchAnswer['rejected'] = [];
+  for (const r of (v.rejected ?? []) as { index?: unknown; reason?: unknown }[]) {
+    const index = r?.index;
+    if (!isCount(index) || index >= sent || seen.has(index)) throw offContract('with a rejected entry whose index is out of range or repeated');
+    seen.add(index);
+    rejected.push({ index, reason: printable(typeof r.reason === 'string' ? r.reason : '') ?? 'rejected' });
+  }
+  const answer = { stored: v.stored, unchanged: (v.unchanged ?? 0) as number, stale: (v.stale ?? 0) as number, rejected };
+  const total = answer.stored + answer.unchanged + answer.stale + rejected.length;
+  if (total !== sent) throw offContract(`whose counts add up to ${total}`);
+  return answer;
 }
 
 /** The v2 protocol: gzip JSON batches to {url}/api/v2/centers/{center}/studies, a bounded number in flight. */
@@ -61,10 +83,8 @@ export function createReceiverClient(config: ClientConfig, log: Logger): Deliver
     }
     if (res.status === 413) return { ...emptyDeliveryResult(), rejected: [{ record: records[0]!, reason: 'record too large for the receiver (HTTP 413)' }] };
     if (res.status !== 200) throw unexpectedStatus(res.status, 'POST', url, res.text, 'url', 'a batch');
-    const answer = parseAnswer(res.text);
-    const rejected = answer.rejected
-      .filter((r) => Number.isInteger(r.index) && records[r.index] !== undefined)
-      .map((r) => ({ record: records[r.index]!, reason: String(r.reason ?? 'rejected') }));
+    const answer = parseAnswer(res.text, records.length, url);
+    const rejected = answer.rejected.map((r) => ({ record: records[r.index]!, reason: r.reason }));
     return { stored: answer.stored, unchanged: answer.unchanged, stale: answer.stale, rejected, skipped: 0 };
   };
 

@@ -1,5 +1,6 @@
 import type { Agent } from 'undici';
 import { DeliveryError } from '../../shared/errors.js';
+import { MAX_SOURCE_SEQ } from '../../shared/record-limits.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
 import { requestWithRetry } from '../http/http-transport.js';
@@ -27,6 +28,12 @@ export function parseFloor(text: string): number | null {
   const high = (v as { highest_source_seq?: unknown } | null)?.highest_source_seq;
   if (high === null) return null;
   if (typeof high !== 'number' || !Number.isSafeInteger(high)) throw offContract('without an integer highest_source_seq');
+  if (high > MAX_SOURCE_SEQ) {
+    // Allocating above it would leave the integers JSON carries exactly; every record would be rejected.
+    throw new DeliveryError('RECEIVER_PROTOCOL', `receiver holds version ${high} for this centre, above the highest the agent can allocate above (${MAX_SOURCE_SEQ} = 2^53-2^32): nothing sent`, {
+      hint: 'a client with this centre\'s key posted an absurd source_seq; the central team must reset the centre\'s versions (docs/receiver.md, "Absurd versions") and rotate its key',
+    });
+  }
   return high < 0 ? null : high;
 }
 

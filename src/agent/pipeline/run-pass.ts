@@ -1,6 +1,7 @@
 import { IndexerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Delivery } from '../delivery/delivery.js';
+import { captureUnhealthyError } from '../sources/source-health.js';
 import type { StudySource, VersionFloor } from '../sources/study-source.js';
 import { finishSummary, startSummary, type RunSummary } from './run-summary.js';
 
@@ -86,5 +87,32 @@ export async function runPass(
     finish: (startedMs, error) => finishSummary(summary, startedMs, error),
     save: () => deps.source.recordRun(summary),
     messages: { finished: `${command} pass finished`, failed: `${command} pass failed`, interrupted: `${command} pass interrupted` },
-  }, () => body(summary));
+  }, async () => {
+    await body(summary);
+    warnUnidentified(deps, summary);
+    // What was queued is delivered (nothing lost by waiting); now a broken capture fails the command.
+    await requireHealthyCapture(deps);
+  });
+}
+
+/**
+ * Studies without a study_iuid cannot be identified at the receiver: never sent, never dead
+ * letters. Named by primary key (no patient data) so the PACS side can fix them.
+ */
+function warnUnidentified(deps: PassDeps, summary: RunSummary): void {
+  const count = summary.invalid.missing_iuid;
+  if (count === 0) return;
+  deps.log.warn({ count, study_pks: summary.unidentified_study_pks ?? [] }, 'studies without a study_iuid were not sent: give them their Study Instance UID in the PACS');
+}
+
+/**
+ * The cheap part of `indexer check`, after every pass: triggers present, their definer able to
+ * fire them, the agent's own privileges, the queue's generation. Notes are logged; a problem
+ * fails the pass (exit 3) naming its repair, so a cron-only site learns of it.
+ */
+async function requireHealthyCapture(deps: PassDeps): Promise<void> {
+  if (!deps.source.captureHealth) return;
+  const health = await deps.source.captureHealth();
+  for (const note of health.notes) deps.log.warn({ code: note.code, detail: note.message }, 'capture note');
+  if (!health.ok) throw captureUnhealthyError(health);
 }

@@ -20,8 +20,13 @@ export interface RunSummary {
   invalid: ConversionStats;
   /** Last position acknowledged in this pass (queue seq or study pk). */
   position: number | null;
+  /** Primary keys of studies read without a usable study_iuid (never sent), the first few. */
+  unidentified_study_pks?: number[];
   error?: { code: string; message: string };
 }
+
+/** Primary keys of unidentifiable studies kept in a summary (the count is invalid.missing_iuid). */
+export const UNIDENTIFIED_SHOWN = 20;
 
 export function startSummary(command: RunSummary['command'], now = new Date()): RunSummary {
   return {
@@ -42,6 +47,11 @@ export function addChunk(summary: RunSummary, chunk: SourceChunk, result: Delive
   summary.skipped += result.skipped;
   summary.position = chunk.position;
   addConversionStats(summary.invalid, chunk.stats);
+  if (chunk.unidentified && chunk.unidentified.length > 0) {
+    const pks = summary.unidentified_study_pks ?? [];
+    for (const pk of chunk.unidentified) if (pks.length < UNIDENTIFIED_SHOWN && !pks.includes(pk)) pks.push(pk);
+    summary.unidentified_study_pks = pks;
+  }
 }
 
 export function finishSummary(summary: RunSummary, startedMs: number, error?: unknown): RunSummary {

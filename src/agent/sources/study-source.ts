@@ -2,6 +2,7 @@ import type { StudyRecord } from '../../shared/study-record.js';
 import type { RejectedRecord } from '../delivery/delivery.js';
 import type { ConversionStats } from '../record/conversion-stats.js';
 import type { DayBucket } from '../reconcile/day-buckets.js';
+import type { CaptureHealth } from './source-health.js';
 
 /**
  * What the pipeline needs from a PACS, so that every source (a change queue fed by triggers, a
@@ -17,6 +18,8 @@ export interface SourceChunk {
   stats: ConversionStats;
   /** The position reached, for progress and logs (queue seq or study pk). */
   position: number;
+  /** Studies read that carry no usable study_iuid (counted in stats.missing_iuid), by primary key. */
+  unidentified?: number[];
   ack(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export interface SourceStatus {
   dead_letters: number | null;
   /** The last `indexer reconcile` report, if any. */
   last_reconcile?: unknown;
+  /** Studies the source holds without a study_iuid: never sent (a few primary keys shown). */
+  missing_iuid?: { count: number; study_pks: number[] };
   initial: { done: boolean; last_pk: number | null; start_seq: number | null; started_at: string | null; total: number | null };
 }
 
@@ -136,4 +141,9 @@ export interface StudySource extends Partial<DeadLetterStore> {
   inspectQueue?(limit: number): Promise<QueueReport>;
   /** Optional: reconciliation with the receiver. */
   readonly reconcile?: ReconcileReader;
+  /**
+   * Optional: whether the capture still works (sources with triggers): checked after every pass
+   * and by `status`; a problem fails the command (exit 3) once what was queued is delivered.
+   */
+  captureHealth?(): Promise<CaptureHealth>;
 }

@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ReceiverLimits } from '../config.js';
 import { ApiError, badRequest, busy, tooLarge } from './api-error.js';
+import { JsonStructureScanner, MAX_JSON_DEPTH } from './json-structure.js';
 import type { Metrics } from './metrics.js';
 
 type DecodedStream = PassThrough & { receivedEncodedLength?: number };
@@ -55,6 +56,38 @@ function encodingOf(req: FastifyRequest): 'gzip' | 'identity' {
   throw new ApiError(415, 'unsupported_encoding', 'Content-Encoding must be gzip or identity');
 }
 
+/**
+ * Nesting no record has is the client's error (400); too many tokens is a batch too large for this
+ * receiver (413: the agent halves its batch and re-sends).
+ */
+function structureError(violation: 'depth' | 'tokens', maxTokens: number): ApiError {
+  return violation === 'depth'
+    ? badRequest(`request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`)
+    : tooLarge(`request body holds more than ${maxTokens} JSON tokens (values and keys): send smaller batches`);
+}
+
+const JSON_MEDIA_TYPES = new Set(['application/json', '']);
+const UTF8 = /^utf-?8$/i;
+
+/**
+ * Every body is JSON in UTF-8: `application/json` or no Content-Type at all (legacy clients post
+ * JSON without one). Another media type (text/plain, forms) or a charset other than UTF-8, which
+ * would be decoded wrongly (U+FFFD in names), is refused before a byte is read: 415.
+ */
+function checkContentType(req: FastifyRequest): void {
+  const raw = String(req.headers['content-type'] ?? '');
+  const [type = '', ...params] = raw.split(';');
+  if (!JSON_MEDIA_TYPES.has(type.trim().toLowerCase())) {
+    throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json (UTF-8)');
+  }
+  for (const param of params) {
+    const [name = '', value = ''] = param.split('=');
+    if (name.trim().toLowerCase() === 'charset' && !UTF8.test(value.trim().replace(/^"|"$/g, ''))) {
+      throw new ApiError(415, 'unsupported_media_type', 'the body must be UTF-8 (Content-Type charset other than utf-8)');
+    }
+  }
+}
+
 /** zlib's errors name its internals: the client is told its body is not valid gzip. */
 function clientError(err: Error & { statusCode?: number; code?: string }): Error {
   if (err instanceof ApiError) return err;
@@ -64,8 +97,8 @@ function clientError(err: Error & { statusCode?: number; code?: string }): Error
 
 /**
  * A preParsing hook: counts the bytes on the wire against `bodyBytes`, gunzips `Content-Encoding: gzip`
- * and counts the decoded bytes against `decompressedBytes` and the shared `budget`, failing at the
- * first byte too many. The request stream is never destroyed (the client still reads the answer).
+ * and counts the decoded bytes against `decompressedBytes` and the shared `budget`, and their JSON
+ * structure against MAX_JSON_DEPTH and `jsonTokens`, failing at the first byte too many. The request stream is never destroyed (the client still reads the answer).
  * Whatever happens — the client
  * leaves, fastify answers first — the stages are torn down and no stream error goes unhandled.
  * Idempotent: a route-level copy of the hook passes an already decoded body through.
@@ -75,7 +108,10 @@ export function decodeBody(limits: ReceiverLimits, budget?: BodyBudget) {
     const marked = req as unknown as Record<symbol, boolean>;
     if (marked[DECODED] || req.method === 'GET' || req.method === 'HEAD') return payload;
     marked[DECODED] = true;
+    checkContentType(req);
     const encoding = encodingOf(req);
+    // An announced length past the wire limit is refused before a byte of it is read.
+    if (Number(req.headers['content-length'] ?? 0) > limits.bodyBytes) throw tooLarge(`body larger than ${limits.bodyBytes} bytes`);
     const out: DecodedStream = new PassThrough();
     out.on('error', () => undefined); // fastify may have answered and stopped listening already
     let held = 0;
@@ -86,9 +122,12 @@ export function decodeBody(limits: ReceiverLimits, budget?: BodyBudget) {
       out.receivedEncodedLength = wireBytes;
       return wireBytes > limits.bodyBytes ? tooLarge(`body larger than ${limits.bodyBytes} bytes`) : null;
     });
+    const structure = new JsonStructureScanner(MAX_JSON_DEPTH, limits.jsonTokens);
     const decoded = meter((chunk) => {
       decodedBytes += chunk.length;
       if (encoding === 'gzip' && decodedBytes > limits.decompressedBytes) return tooLarge(`decompressed body larger than ${limits.decompressedBytes} bytes`);
+      const violation = structure.scan(chunk);
+      if (violation) return structureError(violation, limits.jsonTokens);
       if (budget && !budget.tryReserve(chunk.length)) return busy('the receiver is busy with other request bodies, retry later', BUSY_RETRY_AFTER_SECONDS);
       held += chunk.length;
       return null;

@@ -1,18 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../http/api-error.js';
 import { ownCenter, requireRole } from '../http/auth.js';
 import { decodeBody } from '../http/body-decoding.js';
 import { errorResponses, ingestBodyDocs, ingestBodySchema, ingestResultSchema } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
-
-/** The legacy record's `center`: a string (a number is taken as its text, as a Python client may send it). */
-function legacyCenter(body: Record<string, unknown>): string {
-  const c = body.center;
-  if (c === undefined || c === null || c === '') throw badRequest('center is required');
-  if (typeof c === 'number' && Number.isSafeInteger(c)) return String(c);
-  if (typeof c !== 'string') throw badRequest('center must be a string');
-  return c;
-}
+import { legacyCenter } from '../services/ingest-service.js';
 
 export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ingest, limits } = deps;

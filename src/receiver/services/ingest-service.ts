@@ -1,6 +1,6 @@
 import { badRequest, tooLarge } from '../http/api-error.js';
 import type { Metrics } from '../http/metrics.js';
-import { validateLegacyRecord, validateRecord, type StudyVersion, type Validated } from '../record-validation.js';
+import { validateLegacyRecord, validateRecord, withLegacyNulls, type StudyVersion, type Validated } from '../record-validation.js';
 import type { ReceiverStore } from '../store/receiver-store.js';
 import type { UpsertOutcome } from '../store/study-store.js';
 
@@ -29,8 +29,23 @@ export interface BatchLog {
 export interface IngestService {
   /** A v2 batch: every record validated alone, the valid ones stored, the others listed with a reason. */
   storeBatch(center: IngestCenter, records: unknown[], log: BatchLog): Promise<BatchResult>;
-  /** One legacy record (versioned by arrival); a record the receiver cannot store is a 400. */
+  /**
+   * One legacy record (versioned by arrival); a record the receiver cannot store is a 400. Its
+   * `"None"` values are nulls (withLegacyNulls).
+   */
   storeLegacy(center: IngestCenter, body: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The legacy record's `center`, read before the record is (to authorise it): a string (a number is
+ * taken as its text, as a Python client may send it); absent, blank or the legacy `"None"` is a 400.
+ */
+export function legacyCenter(body: Record<string, unknown>): string {
+  const c = withLegacyNulls({ center: body.center }).center;
+  if (c === undefined || c === null || c === '') throw badRequest('center is required');
+  if (typeof c === 'number' && Number.isFinite(c)) return String(c);
+  if (typeof c !== 'string') throw badRequest('center must be a string');
+  return c;
 }
 
 /** Per field, how many accepted records had a value nulled or truncated (the answer's `normalised`). */
@@ -97,7 +112,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
 
     async storeLegacy(center, body) {
       const started = process.hrtime.bigint();
-      const r = validateLegacyRecord(body, legacyNow());
+      const r = validateLegacyRecord(withLegacyNulls(body), legacyNow());
       if (!r.ok) {
         metrics.countIngest(center.code, 'rejected', 1);
         throw badRequest(r.reason);

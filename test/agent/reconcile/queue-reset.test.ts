@@ -67,7 +67,10 @@ describe('a reset change queue is found by position, not by time', { timeout: 12
     await expectReceiverEqualsSource(ledger, bed.receiver.base, bed.token, bed.writer, bed.site.conn);
     // Within moments of the repair, as an operator's script would: no clock can tell these apart.
     await truncateAfterChanges();
-    expect((await run(['sync'])).code).toBe(0);
+    // A sync delivers what was queued since, then reports the reset itself (exit 3), as check does.
+    const sync = await run(['sync']);
+    expect(sync.code, describeRun(sync)).toBe(3);
+    expect(sync.stderr).toContain('change queue study_service was truncated or recreated');
     await expectCheck(3);
     expect((await run(['reconcile'])).code).toBe(0);
     expect((await run(['sync'])).code).toBe(0);

@@ -1,5 +1,5 @@
 import { quoteAccount } from './capture-errors.js';
-import type { PacsConnection } from './pacs-db.js';
+import type { PacsQueryable } from './pacs-db.js';
 
 /** One `GRANT … ON … TO …` line of SHOW GRANTS, table- or wider-level privileges only. */
 interface GrantLine {
@@ -158,7 +158,7 @@ export function parseGrants(lines: string[], account: string): AccountGrants {
  * allowed), else SHOW GRANTS FOR, which needs SELECT on `mysql` (errors 1044/1142 without it,
  * 1141 when the account does not exist).
  */
-export async function readGrants(conn: PacsConnection, userAtHost: string, self: boolean): Promise<AccountGrants> {
+export async function readGrants(conn: PacsQueryable, userAtHost: string, self: boolean): Promise<AccountGrants> {
   const [rows] = await conn.query(self ? 'SHOW GRANTS' : `SHOW GRANTS FOR ${quoteAccount(userAtHost)}`);
   return parseGrants((rows as Record<string, string>[]).map((r) => String(Object.values(r)[0] ?? '')), userAtHost);
 }

@@ -47,6 +47,8 @@ export interface CaptureErrorContext {
   currentUser: string;
   database: string;
   action: 'install' | 'uninstall';
+  /** How long the DDL waited for the PACS's transactions, e.g. "5 attempts of 1 s". */
+  lockWait?: string;
 }
 
 /** Maps a failure while changing capture objects to an error whose hint says what the DBA runs. */
@@ -75,9 +77,10 @@ export function toCaptureError(err: unknown, ctx: CaptureErrorContext): IndexerE
     });
   }
   if (e.errno !== undefined && LOCK_WAIT_ERRNOS.has(e.errno)) {
-    return new DatabaseError('LOCK_BUSY', `the study or patient table of ${ctx.database} stayed busy; gave up rather than stall the PACS`, {
+    const waited = ctx.lockWait ? ` (${ctx.lockWait})` : '';
+    return new DatabaseError('LOCK_BUSY', `the study or patient table of ${ctx.database} stayed busy${waited}; gave up rather than stall the PACS`, {
       cause: err,
-      hint: 'run the command again, ideally when the PACS is quiet',
+      hint: `run \`indexer ${ctx.action}\` again, ideally when the PACS is quiet (it resumes where it stopped; \`indexer check\` names what is still missing)`,
     });
   }
   return new DatabaseError('DB_UNREACHABLE', `${ctx.action} of the capture objects in ${ctx.database} failed: ${e.code ?? 'error'}`, { cause: err });

@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
 import { DatabaseError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
-import { toCaptureError } from './capture-errors.js';
+import { runCaptureScript } from './capture-ddl.js';
 import { preflightCapture } from './capture-requirements.js';
-import type { PacsConnection } from './pacs-db.js';
-import { runSqlScript } from './sql-script.js';
+import type { CaptureStatus, QueueShape, TriggerInfo } from './capture-status.js';
+import type { PacsConnection, PacsQueryable } from './pacs-db.js';
+
+export type { CaptureStatus, QueueShape, TriggerInfo } from './capture-status.js';
 
 /** Version of the objects sql/pacs/install.sql creates (it writes the same number to indexer_state). */
 export const SCHEMA_VERSION = 1;
@@ -17,50 +19,13 @@ export const LEGACY_TRIGGER = 'indexer_process';
 const QUEUE_COLUMNS = ['seq', 'study_pk', 'op', 'study_iuid', 'queued_at'];
 /** The AFTER slots our triggers occupy: MySQL 5.5/5.6 allow one trigger per table, timing and event. */
 const NEEDED_SLOTS = ['study/AFTER/INSERT', 'study/AFTER/UPDATE', 'study/AFTER/DELETE', 'patient/AFTER/UPDATE'];
-/** A DDL statement waits at most this long for the PACS's transactions (seconds), never stalls it. */
-const DDL_LOCK_WAIT_SECONDS = 5;
-
-/** new: the current queue; outdated: ours, missing later columns; legacy: the old study_service(study_pk). */
-export type QueueShape = 'new' | 'outdated' | 'legacy' | 'missing';
-
-export interface TriggerInfo {
-  name: string;
-  table: string;
-  timing: string;
-  event: string;
-  /** `user@host` the trigger runs as. */
-  definer: string;
-}
-
-export interface CaptureStatus {
-  database: string;
-  queue: QueueShape;
-  stateTable: boolean;
-  deadLetterTable: boolean;
-  /** The legacy queue renamed aside by an install that has not finished migrating it. */
-  legacyQueueTable: boolean;
-  schemaVersion: number | null;
-  presentTriggers: string[];
-  /** The accounts (`user@host`) our present triggers run as. */
-  definers: string[];
-  missingTriggers: string[];
-  legacyTrigger: boolean;
-  /** Triggers on study or patient that are neither ours nor the legacy indexer's. */
-  foreignTriggers: TriggerInfo[];
-  /** Foreign triggers in a slot we need: install refuses rather than drop them. */
-  conflicts: TriggerInfo[];
-  /** Every object present. */
-  installed: boolean;
-  /** Installed and at this agent's schema version. */
-  current: boolean;
-}
 
 interface NameRow extends mysql.RowDataPacket { name: string }
 interface TriggerRow extends mysql.RowDataPacket { name: string; tbl: string; timing: string; event: string; definer: string }
 interface ValueRow extends mysql.RowDataPacket { value: string | null }
 interface UserRow extends mysql.RowDataPacket { user: string }
 
-export async function inspectCapture(conn: PacsConnection, dbName: string): Promise<CaptureStatus> {
+export async function inspectCapture(conn: PacsQueryable, dbName: string): Promise<CaptureStatus> {
   const [tables] = await conn.query<NameRow[]>(
     `SELECT TABLE_NAME AS name FROM information_schema.TABLES
      WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('study_service', 'indexer_state', 'indexer_dead_letter', 'indexer_legacy_queue')`,
@@ -109,7 +74,7 @@ function queueShape(columns: string[]): QueueShape {
   return QUEUE_COLUMNS.every((c) => columns.includes(c)) ? 'new' : 'outdated';
 }
 
-async function readSchemaVersion(conn: PacsConnection, dbName: string): Promise<number | null> {
+async function readSchemaVersion(conn: PacsQueryable, dbName: string): Promise<number | null> {
   const [rows] = await conn.query<ValueRow[]>(`SELECT value FROM ${quoteIdent(dbName)}.indexer_state WHERE name = 'schema_version'`);
   const value = Number(rows[0]?.value);
   return rows[0] && Number.isInteger(value) ? value : null;
@@ -125,7 +90,8 @@ export function captureProblems(s: CaptureStatus): string[] {
   const problems: string[] = [];
   const nothing = s.queue === 'missing' && !s.stateTable && !s.deadLetterTable && s.presentTriggers.length === 0;
   if (nothing) problems.push('capture objects are not installed: run `indexer install`');
-  else if (missing.length > 0) problems.push(`${missing.join('; ')} — run \`indexer install\``);
+  // What a missing trigger or queue did not capture meanwhile only a reconcile finds again.
+  else if (missing.length > 0) problems.push(`${missing.join('; ')} — run \`indexer install\`, then \`indexer reconcile\` (changes made meanwhile were not queued)`);
   if (s.queue === 'legacy') problems.push('study_service is the legacy indexer queue: run `indexer install`');
   if (s.queue === 'outdated') problems.push('study_service lacks columns of this version: run `indexer install`');
   if (s.legacyQueueTable) problems.push('indexer_legacy_queue is left from an interrupted migration: run `indexer install` to finish it');
@@ -166,7 +132,7 @@ export async function installCapture(conn: PacsConnection, dbName: string, log: 
   const who = await currentUser(conn);
   await preflightCapture(conn, who, before, 'install');
   const legacyQueued = before.queue === 'legacy' ? await countRows(conn, dbName, 'study_service') : 0;
-  await runCaptureScript(conn, dbName, installSql(), 'install', who);
+  await runCaptureScript(conn, dbName, installSql(), 'install', who, log);
   const after = await inspectCapture(conn, dbName);
   if (!after.current) {
     throw new DatabaseError('CAPTURE_MISSING', `install in ${dbName} finished but capture objects are incomplete: ${captureProblems(after).join('; ')}`);
@@ -178,31 +144,35 @@ export async function installCapture(conn: PacsConnection, dbName: string, log: 
   return { before, after, legacyRequeued: legacyQueued };
 }
 
-/** Removes the capture objects, triggers first. The legacy indexer's objects are left alone. */
-export async function uninstallCapture(conn: PacsConnection, dbName: string, log: Logger): Promise<CaptureStatus> {
+/**
+ * Removes the capture objects, triggers first. The legacy indexer's objects are left alone.
+ * Changes still queued would go with the queue: refused (nothing changed) unless `force`.
+ */
+export async function uninstallCapture(conn: PacsConnection, dbName: string, log: Logger, opts: { force?: boolean } = {}): Promise<CaptureStatus> {
   const who = await currentUser(conn);
-  await preflightCapture(conn, who, await inspectCapture(conn, dbName), 'uninstall');
-  await runCaptureScript(conn, dbName, uninstallSql(), 'uninstall', who);
+  const before = await inspectCapture(conn, dbName);
+  await preflightCapture(conn, who, before, 'uninstall');
+  const queued = before.queue === 'new' || before.queue === 'outdated' ? await countQueued(conn, dbName) : 0;
+  if (queued > 0 && !opts.force) {
+    throw new DatabaseError('QUEUE_NOT_EMPTY', `${queued} change${queued === 1 ? ' is' : 's are'} still queued in ${dbName}.study_service and would be lost; nothing was changed`, {
+      hint: 'run `indexer sync` first (it delivers them), or `indexer uninstall --force` to discard them',
+    });
+  }
+  await runCaptureScript(conn, dbName, uninstallSql(), 'uninstall', who, log);
   const after = await inspectCapture(conn, dbName);
-  log.info({ database: dbName, keptLegacyQueue: after.queue === 'legacy' }, 'capture objects removed');
+  log.info({ database: dbName, keptLegacyQueue: after.queue === 'legacy', discarded: queued }, 'capture objects removed');
   return after;
+}
+
+async function countQueued(conn: PacsConnection, dbName: string): Promise<number> {
+  interface CountRow extends mysql.RowDataPacket { n: number }
+  const [[row]] = await conn.query<CountRow[]>(`SELECT COUNT(*) AS n FROM ${quoteIdent(dbName)}.study_service WHERE seq > 0`);
+  return Number(row?.n ?? 0);
 }
 
 async function currentUser(conn: PacsConnection): Promise<string> {
   const [[who]] = await conn.query<UserRow[]>('SELECT CURRENT_USER() AS user');
   return who?.user ?? 'indexer@%';
-}
-
-async function runCaptureScript(conn: PacsConnection, dbName: string, script: string, action: 'install' | 'uninstall', who: string): Promise<void> {
-  try {
-    await conn.query(`USE ${quoteIdent(dbName)}`);
-    // DDL on study/patient waits for the PACS's open transactions and queues new ones behind it:
-    // give up after a few seconds instead of stalling the PACS.
-    await conn.query('SET SESSION lock_wait_timeout = ?', [DDL_LOCK_WAIT_SECONDS]);
-    await runSqlScript(conn, script);
-  } catch (err) {
-    throw toCaptureError(err, { currentUser: who, database: dbName, action });
-  }
 }
 
 async function countRows(conn: PacsConnection, dbName: string, table: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { DatabaseError } from '../../../shared/errors.js';
 import { readGrants, type AccountGrants } from './account-grants.js';
 import { quoteAccount } from './capture-errors.js';
-import type { CaptureStatus } from './capture-objects.js';
+import type { CaptureStatus } from './capture-status.js';
 import type { PacsConnection } from './pacs-db.js';
 
 /** One privilege one statement needs: what a preflight names when it is missing. */

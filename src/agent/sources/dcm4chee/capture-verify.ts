@@ -2,8 +2,14 @@ import { readGrants, sameAccount, type AccountGrants } from './account-grants.js
 import { quoteAccount } from './capture-errors.js';
 import { captureProblems, type CaptureStatus } from './capture-objects.js';
 import { DEFINER_NEEDS, grantsFor, type DefinerNeed } from './capture-requirements.js';
-import type { PacsConnection } from './pacs-db.js';
+import type { PacsQueryable } from './pacs-db.js';
 import type { CheckLine } from '../source-plugin.js';
+
+/** One line of `indexer check` with the stable name of its problem (status JSON, logs). */
+export interface CaptureCheckLine extends CheckLine {
+  /** Stable name of the problem (status JSON, logs): what went wrong, not the details. */
+  code?: string;
+}
 
 const TRIGGER_TABLE: Record<string, string> = {
   indexer_study_ai: 'study',
@@ -12,22 +18,23 @@ const TRIGGER_TABLE: Record<string, string> = {
   indexer_patient_au: 'patient',
 };
 
-const fail = (text: string): CheckLine => ({ ok: false, exit: 3, text });
+const fail = (code: string, text: string): CaptureCheckLine => ({ ok: false, exit: 3, code, text });
 
 /**
  * The capture objects and whether a PACS write would fail or lose its change: the triggers must
  * be visible (information_schema.TRIGGERS lists a table's triggers only to accounts with TRIGGER
  * on it), complete, and run as a definer that exists and keeps what they need.
  */
-export async function captureCheckLines(conn: PacsConnection, capture: CaptureStatus, currentUser: string): Promise<CheckLine[]> {
+export async function captureCheckLines(conn: PacsQueryable, capture: CaptureStatus, currentUser: string): Promise<CaptureCheckLine[]> {
   const own = await readGrants(conn, currentUser, true);
   const db = capture.database;
   const account = quoteAccount(currentUser);
   const unseen = ['study', 'patient'].filter((t) => !own.hasInSession('TRIGGER', db, t));
-  const lines: CheckLine[] = [];
-  // When this account is a definer of the triggers it does see, its definer line names the gap.
-  if (unseen.length > 0 && !capture.definers.some((d) => sameAccount(d, currentUser))) {
-    lines.push(fail(
+  const lines: CaptureCheckLine[] = [];
+  // Not seeing the triggers is a failure of its own, even when a definer line below names the
+  // same missing TRIGGER: this account cannot tell whether they are there at all.
+  if (unseen.length > 0) {
+    lines.push(fail('triggers_not_visible',
       `cannot see the capture triggers on ${unseen.join(' and ')}: ${account} lacks TRIGGER there, which it needs to verify them ` +
       `(and, if it installed them, as their definer: every PACS write on those tables then fails, MySQL error 1142); ` +
       `a DBA must run: ${grantsFor(account, db, unseen.map((table) => ({ privilege: 'TRIGGER', table }))).join(' ')}`,
@@ -35,13 +42,13 @@ export async function captureCheckLines(conn: PacsConnection, capture: CaptureSt
   }
   const visible = { ...capture, missingTriggers: capture.missingTriggers.filter((t) => !unseen.includes(TRIGGER_TABLE[t]!)) };
   const problems = captureProblems(visible);
-  if (problems.length > 0) lines.push(fail(`capture objects: ${problems.join('; ')}`));
+  if (problems.length > 0) lines.push(fail('capture_objects', `capture objects: ${problems.join('; ')}`));
   else if (unseen.length === 0) lines.push({ ok: true, text: `capture objects installed and current (schema version ${capture.schemaVersion})` });
   for (const definer of capture.definers) lines.push(await definerLine(conn, db, definer, currentUser, own));
   return lines;
 }
 
-async function definerLine(conn: PacsConnection, db: string, definer: string, currentUser: string, own: AccountGrants): Promise<CheckLine> {
+async function definerLine(conn: PacsQueryable, db: string, definer: string, currentUser: string, own: AccountGrants): Promise<CaptureCheckLine> {
   const self = sameAccount(definer, currentUser);
   const who = `the capture triggers' definer ${quoteAccount(definer)}${self ? ' (this account)' : ''}`;
   let grants = own;
@@ -56,7 +63,7 @@ async function definerLine(conn: PacsConnection, db: string, definer: string, cu
   if (gaps.length === 0) return { ok: true, text: `${who} keeps TRIGGER and SELECT on study and patient and INSERT on study_service` };
   const roleOnly = gaps.some((n) => grants.hasInSession(n.privilege, db, n.table));
   const ordered = [...gaps.filter((n) => n.effect === 'breaks'), ...gaps.filter((n) => n.effect === 'loses')];
-  return fail(
+  return fail('definer_lacks_privilege',
     `${who} lacks ${ordered.map(describeGap).join('; ')}` +
     `${roleOnly ? ' (held through a role, which a trigger\'s definer does not use)' : ''}; ` +
     `a DBA must run: ${grantsFor(quoteAccount(definer), db, ordered).join(' ')}`,
@@ -71,7 +78,7 @@ function unreadableDefiner(err: unknown, db: string, definer: string, currentUse
   const errno = (err as { errno?: number }).errno;
   const q = quoteAccount(definer);
   if (errno === 1141) {
-    return fail(
+    return fail('definer_missing',
       `the capture triggers' definer ${q} does not exist: every PACS INSERT, UPDATE and DELETE on study and UPDATE on patient fails ` +
       `(MySQL error 1449); run \`indexer install\` now (it recreates the triggers as ${quoteAccount(currentUser)})`,
     );

@@ -50,7 +50,12 @@ export const dcm4chee: SourcePlugin = {
     }
     await withConnection(ctx.config, (conn) => installCapture(conn, ctx.config.database.name, ctx.log));
   },
-  uninstall: (ctx) => withConnection(ctx.config, (conn) => uninstallCapture(conn, ctx.config.database.name, ctx.log)),
+  // Refuses while changes are queued (they would go with the queue) unless --force.
+  async uninstall(ctx) {
+    await withConnection(ctx.config, (conn) => uninstallCapture(conn, ctx.config.database.name, ctx.log, { force: ctx.flags.force === true }));
+    ctx.stdout('capture objects removed, with the checkpoints: after a later `indexer install`, run `indexer initial` '
+      + '(it re-sends every study; the receiver keeps one record per study) or `indexer reconcile`\n');
+  },
   checkLines: (ctx) => dcm4cheeCheckLines(ctx),
   statusTarget: (config) => ({ database: config.database.name }),
 };

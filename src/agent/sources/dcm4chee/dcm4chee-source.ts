@@ -9,7 +9,9 @@ import type { PacsPool } from './pacs-db.js';
 import { ensureQueueGeneration } from './queue-generation.js';
 import { STATE, allocateVersion, readAllState, readNumberState, writeState, writeStates } from './state-store.js';
 import { RECONCILE_STATE } from './reconcile-reader.js';
-import { countStudiesAfter, readStudiesAfter, readStudiesByPk } from './study-reader.js';
+import { countStudiesAfter, readStudiesAfter, readStudiesByPk, studiesWithoutIuid } from './study-reader.js';
+import { captureHealth } from './capture-health.js';
+import type { CaptureHealth } from '../source-health.js';
 import { decodeText } from './text-decode.js';
 import { emptyConversionStats } from '../../record/conversion-stats.js';
 import { tombstoneRecord } from '../../record/tombstone-record.js';
@@ -88,12 +90,14 @@ export class Dcm4cheeSource implements StudySource {
       const version = await this.nextVersion();
       const stats = emptyConversionStats();
       const records: StudyRecord[] = [];
+      const unidentified: number[] = [];
       for (const row of rows) {
         const r = mapStudyRow(row, this.center, version, stats);
         if (r) records.push(r);
+        else unidentified.push(Number(row.study_pk));
       }
       return {
-        records, read: rows.length, tombstones: 0, stats, position: lastPk,
+        records, read: rows.length, tombstones: 0, stats, position: lastPk, unidentified,
         ack: () => this.mapped(() => writeState(this.pool, STATE.initialLastPk, lastPk)),
       };
     });
@@ -124,10 +128,10 @@ export class Dcm4cheeSource implements StudySource {
       const lastSeq = rows[rows.length - 1]!.seq;
       this.syncCursor = lastSeq;
       const version = await this.nextVersion();
-      const { records, tombstones, stats } = await this.coalesce(rows, version);
+      const { records, tombstones, stats, unidentified } = await this.coalesce(rows, version);
       const seqs = rows.map((r) => r.seq);
       return {
-        records, read: rows.length, tombstones, stats, position: lastSeq,
+        records, read: rows.length, tombstones, stats, position: lastSeq, unidentified,
         ack: () => this.mapped(async () => {
           await deleteQueueRows(this.pool, seqs);
           const prev = (await readNumberState(this.pool, STATE.lastAckSeq)) ?? 0;
@@ -154,17 +158,18 @@ export class Dcm4cheeSource implements StudySource {
     const stats = emptyConversionStats();
     const records: StudyRecord[] = [];
     const live = new Set<string>();
+    const unidentified: number[] = [];
     for (const row of studies) {
       const r = mapStudyRow(row, this.center, version, stats);
       if (r) {
         records.push(r);
         live.add(r.study_iuid);
-      }
+      } else unidentified.push(Number(row.study_pk));
     }
     const dead = new Map<string, number>();
     for (const [pk, iuids] of iuidsByPk) for (const iuid of iuids) if (!live.has(iuid) && !dead.has(iuid)) dead.set(iuid, pk);
     for (const [iuid, pk] of dead) records.push(tombstoneRecord(this.center, iuid, pk, version));
-    return { records, tombstones: dead.size, stats };
+    return { records, tombstones: dead.size, stats, unidentified };
   }
 
   writeDeadLetters(rejected: Parameters<StudySource['writeDeadLetters']>[0]): Promise<void> {
@@ -190,6 +195,10 @@ export class Dcm4cheeSource implements StudySource {
     return this.mapped(() => updateDeadLetterReason(this.pool, id, reason));
   }
 
+  captureHealth(): Promise<CaptureHealth> {
+    return this.mapped(() => captureHealth(this.pool));
+  }
+
   recordRun(summary: object): Promise<void> {
     return this.mapped(() => writeState(this.pool, STATE.lastRun, JSON.stringify(summary)));
   }
@@ -209,6 +218,7 @@ export class Dcm4cheeSource implements StudySource {
         last_error: parseJson(state.get(STATE.lastError)),
         dead_letters: await countDeadLetters(this.pool),
         last_reconcile: parseJson(state.get(RECONCILE_STATE)),
+        missing_iuid: await studiesWithoutIuid(this.pool, 20),
         initial: {
           done: state.get(STATE.initialDone) === '1',
           last_pk: num(state.get(STATE.initialLastPk)),

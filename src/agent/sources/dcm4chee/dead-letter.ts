@@ -9,10 +9,30 @@ export interface DeadLetter {
   reason: string;
 }
 
-/** Records the receiver rejected: kept with the reason, so they never block the others. */
+const IN_BATCH = 500;
+
+/**
+ * Records the receiver rejected: kept with the reason, so they never block the others. One row
+ * per study: a study rejected again (initial --restart, each reconcile) updates its row — the
+ * latest record, version and reason — keeping its id and created_at (when it was first rejected);
+ * duplicates left by earlier versions of the agent are folded into that row. Runs under the pass lock.
+ */
 export async function writeDeadLetters(db: Queryable, letters: readonly DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
-  const values = letters.map((l) => [
+  const byIuid = new Map<string, DeadLetter>();
+  for (const l of letters) byIuid.set(l.record.study_iuid, l); // the last of a batch wins
+  const existing = await existingIds(db, [...byIuid.keys()]);
+  const fresh: DeadLetter[] = [];
+  for (const [iuid, letter] of byIuid) {
+    const id = existing.get(iuid);
+    if (id === undefined) fresh.push(letter);
+    else {
+      await db.query('UPDATE indexer_dead_letter SET study_pk = ?, source_seq = ?, reason = ?, record = ? WHERE id = ?',
+        [letter.record.study_pk, letter.record.source_seq, letter.reason.slice(0, 1000), JSON.stringify(letter.record), id]);
+    }
+  }
+  if (fresh.length === 0) return;
+  const values = fresh.map((l) => [
     l.record.study_pk,
     Buffer.from(l.record.study_iuid, 'utf8'),
     l.record.source_seq,
@@ -24,6 +44,23 @@ export async function writeDeadLetters(db: Queryable, letters: readonly DeadLett
     `INSERT INTO indexer_dead_letter (study_pk, study_iuid, source_seq, reason, record, created_at) VALUES ${placeholders}`,
     values.flat(),
   );
+}
+
+/** The oldest dead letter of each of these studies, by iuid; any later duplicate is removed. */
+async function existingIds(db: Queryable, iuids: readonly string[]): Promise<Map<string, number>> {
+  const kept = new Map<string, number>();
+  const extra: number[] = [];
+  for (let i = 0; i < iuids.length; i += IN_BATCH) {
+    const part = iuids.slice(i, i + IN_BATCH).map((u) => Buffer.from(u, 'utf8'));
+    const [rows] = await db.query<RowDataPacket[]>('SELECT id, study_iuid FROM indexer_dead_letter WHERE study_iuid IN (?) ORDER BY id', [part]);
+    for (const r of rows) {
+      const iuid = Buffer.from(r.study_iuid as Buffer).toString('utf8');
+      if (kept.has(iuid)) extra.push(Number(r.id));
+      else kept.set(iuid, Number(r.id));
+    }
+  }
+  if (extra.length > 0) await deleteDeadLetters(db, extra);
+  return kept;
 }
 
 export async function countDeadLetters(db: Queryable): Promise<number> {

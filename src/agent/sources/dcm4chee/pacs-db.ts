@@ -5,6 +5,8 @@ import { isPrivilegeError, runtimePrivilegeError } from './capture-errors.js';
 
 export type PacsPool = mysql.Pool;
 export type PacsConnection = mysql.PoolConnection | mysql.Connection;
+/** Either: for reads that need no session of their own. */
+export type PacsQueryable = PacsPool | PacsConnection;
 
 /**
  * Session settings of every agent connection. READ COMMITTED takes no gap or next-key locks on

@@ -32,8 +32,8 @@ export async function probePrivileges(db: Queryable): Promise<PrivilegeGap[]> {
   return gaps;
 }
 
-export async function currentAccount(db: Queryable): Promise<{ user: string; version: string }> {
-  const [rows] = await db.query('SELECT CURRENT_USER() AS u, VERSION() AS v');
-  const row = (rows as { u: string; v: string }[])[0];
-  return { user: String(row?.u ?? ''), version: String(row?.v ?? '') };
+export async function currentAccount(db: Queryable): Promise<{ user: string; version: string; database: string }> {
+  const [rows] = await db.query('SELECT CURRENT_USER() AS u, VERSION() AS v, DATABASE() AS d');
+  const row = (rows as { u: string; v: string; d: string | null }[])[0];
+  return { user: String(row?.u ?? ''), version: String(row?.v ?? ''), database: String(row?.d ?? '') };
 }

@@ -57,21 +57,32 @@ export function splitSqlScript(text: string): string[] {
 }
 
 /**
+ * Decides whether a failed statement runs again (after any pause it takes): every statement of
+ * the capture scripts is idempotent, so one that timed out waiting for a lock can simply be re-run.
+ */
+export type StatementRetry = (err: unknown, attempt: number, statement: string) => Promise<boolean>;
+
+/**
  * Runs a client script statement by statement on one connection (session variables carry over).
  * A failure carries `statement`: the first line of the statement that failed, for the message.
  */
-export async function runSqlScript(conn: PacsConnection, text: string): Promise<number> {
+export async function runSqlScript(conn: PacsConnection, text: string, retry?: StatementRetry): Promise<number> {
   const statements = splitSqlScript(text);
   // PREPARE name FROM @var: a failing EXECUTE is named by the statement it ran.
   const prepared = new Map<string, string>();
   for (const sql of statements) {
     const prep = /^PREPARE\s+(\w+)\s+FROM\s+@(\w+)$/i.exec(sql);
     if (prep) prepared.set(prep[1]!.toLowerCase(), prep[2]!);
-    try {
-      await conn.query(sql);
-    } catch (err) {
-      if (err && typeof err === 'object') Object.assign(err, { statement: await failedStatement(conn, sql, prepared) });
-      throw err;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await conn.query(sql);
+        break;
+      } catch (err) {
+        const statement = await failedStatement(conn, sql, prepared);
+        if (retry && (await retry(err, attempt, statement))) continue;
+        if (err && typeof err === 'object') Object.assign(err, { statement });
+        throw err;
+      }
     }
   }
   return statements.length;

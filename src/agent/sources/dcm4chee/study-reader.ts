@@ -88,3 +88,15 @@ async function resolveMerges(db: Queryable, rows: RawStudyRow[]): Promise<StudyR
   }
   return rows;
 }
+
+/**
+ * Studies whose study_iuid is empty (dcm4chee's column is NOT NULL and unique, so at most a
+ * handful): they cannot be identified at the receiver and are never sent. An index lookup.
+ */
+export async function studiesWithoutIuid(db: Queryable, limit: number): Promise<{ count: number; study_pks: number[] }> {
+  const [rows] = await db.query<RowDataPacket[]>("SELECT pk FROM study WHERE study_iuid = '' ORDER BY pk LIMIT ?", [limit + 1]);
+  const pks = rows.map((r) => Number(r.pk));
+  if (pks.length <= limit) return { count: pks.length, study_pks: pks };
+  const [[n]] = await db.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM study WHERE study_iuid = ''");
+  return { count: Number(n?.n ?? pks.length), study_pks: pks.slice(0, limit) };
+}

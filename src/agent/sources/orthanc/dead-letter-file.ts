@@ -73,3 +73,27 @@ export async function updateDeadLetterLine(path: string, id: number, reason: str
   lines[id - 1] = JSON.stringify({ ...parseLine(line), reason });
   await writeFileAtomic(path, lines.map((l) => `${l}\n`).join(''));
 }
+
+/**
+ * Adds dead letters, one line per study: a study already there gets its line replaced (the latest
+ * record, version and reason, keeping its id and first `at`), later duplicates are dropped.
+ */
+export async function upsertDeadLetterLines(path: string, letters: readonly Required<Omit<StoredLine, 'at'>>[], at: string): Promise<void> {
+  const lines = await readLines(path);
+  const byIuid = new Map(letters.map((l) => [l.study_iuid, l]));
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const line of lines) {
+    const old = parseLine(line);
+    const iuid = old.study_iuid;
+    if (iuid === undefined || !byIuid.has(iuid)) {
+      out.push(line);
+      continue;
+    }
+    if (seen.has(iuid)) continue;
+    seen.add(iuid);
+    out.push(JSON.stringify({ ...byIuid.get(iuid), at: old.at ?? at }));
+  }
+  for (const [iuid, l] of byIuid) if (!seen.has(iuid)) out.push(JSON.stringify({ at, ...l }));
+  await writeFileAtomic(path, out.map((l) => `${l}\n`).join(''));
+}

@@ -4,10 +4,10 @@ import type { RejectedRecord } from '../../delivery/delivery.js';
 import { emptyConversionStats } from '../../record/conversion-stats.js';
 import { coalesceChanges, readFeed } from './change-feed.js';
 import type { OrthancClient } from './orthanc-client.js';
-import { appendLinesSync, StateFile } from './state-file.js';
+import { StateFile } from './state-file.js';
 import { StudyIndex } from './study-index.js';
 import { assembleChunk, readStudies, type StudyReads } from './study-reads.js';
-import { listDeadLetterFile, removeDeadLetterLines, updateDeadLetterLine } from './dead-letter-file.js';
+import { listDeadLetterFile, removeDeadLetterLines, updateDeadLetterLine, upsertDeadLetterLines } from './dead-letter-file.js';
 import type { OpenMode } from '../source-plugin.js';
 import type { DeadLetterEntry, InitialStart, ReconcileReader, SourceChunk, SourceStatus, StudySource, VersionFloor } from '../study-source.js';
 import { OrthancReconcile, readReconcileReport } from './orthanc-reconcile.js';
@@ -181,10 +181,10 @@ export class OrthancSource implements StudySource {
   }
 
   async writeDeadLetters(rejected: readonly RejectedRecord[]): Promise<void> {
-    const at = new Date().toISOString();
-    appendLinesSync(this.deadLetterPath, rejected.map((r) => JSON.stringify({
-      at, study_iuid: r.record.study_iuid, source_seq: r.record.source_seq, reason: r.reason, record: r.record,
-    })));
+    if (rejected.length === 0) return;
+    await upsertDeadLetterLines(this.deadLetterPath, rejected.map((r) => ({
+      study_iuid: r.record.study_iuid, source_seq: r.record.source_seq, reason: r.reason, record: r.record,
+    })), new Date().toISOString());
   }
 
   listDeadLetters(opts: Parameters<NonNullable<StudySource['listDeadLetters']>>[0]): Promise<{ total: number; entries: DeadLetterEntry[] }> {
