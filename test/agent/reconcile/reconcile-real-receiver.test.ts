@@ -31,13 +31,11 @@ describe('indexer reconcile against the real receiver', () => {
   let db: TestDatabase;
   let dir: string;
   let token: string;
-  let served = false;
 
   beforeAll(async () => {
     receiver = await startReceiver('reconcile_central');
     token = await addToken(receiver.store, 'central');
     const key = await addCenter(receiver.store, CODE);
-    served = (await http(receiver.base, 'GET', `/api/v2/centers/${CODE}/reconcile/days`, { headers: bearer(key) })).status !== 404;
     db = await createSite('fixture', 'reconcile_real');
     await db.conn.query("SET SESSION sql_mode = ''");
     dir = writeSiteConfig(db, { url: receiver.base, key }, CODE);
@@ -47,8 +45,7 @@ describe('indexer reconcile against the real receiver', () => {
     await receiver?.close();
   });
 
-  it('repairs writes made without triggers (new, changed, re-dated, deleted) so the receiver equals the source', async (ctx) => {
-    if (!served) ctx.skip('the receiver does not serve /api/v2/centers/{center}/reconcile/* yet');
+  it('repairs writes made without triggers (new, changed, re-dated, deleted) so the receiver equals the source', async () => {
     const writer = new Dcm4cheeWriter(db.conn);
     await writeDays(writer, db.conn, 40);
     // A date before year 1000 (no DATETIME column holds it): sent and stored as undated, like a
