@@ -11,6 +11,7 @@ const UNIT = [
   'test/extras/**/*.test.ts',
   'test/agent/config.test.ts',
   'test/agent/config-docs.test.ts',
+  'test/agent/http/**/*.test.ts',
   'test/agent/pipeline/progress.test.ts',
   'test/agent/reconcile/day-compare.test.ts',
   'test/agent/sources/source-boundary.test.ts',
@@ -23,6 +24,8 @@ const UNIT = [
   'test/receiver/config.test.ts',
   'test/receiver/config-docs.test.ts',
   'test/receiver/json-structure.test.ts',
+  'test/receiver/connection-group.test.ts',
+  'test/receiver/integer-fields.test.ts',
 ];
 
 // Integration tests share one MariaDB on a 2-core machine: each file gets its own database,

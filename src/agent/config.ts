@@ -1,7 +1,7 @@
 import convict from 'convict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkConfig, undeclaredKeys, type ConfigProblem } from '../shared/config-checks.js';
+import { checkConfig, originOf, undeclaredKeys, type ConfigProblem, type ValueOrigins } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
 import { configSchema, type AgentConfig } from './config-schema.js';
 import { maskUrlCredentials } from './delivery/receiver-url.js';
@@ -68,9 +68,13 @@ function shown(problem: ConfigProblem): string {
   return maskUrlCredentials(text.replace(/^("[a-z][a-z0-9+.-]*:\/\/).*@/i, '$1********@').replace(/#.*"$/, '#…"'));
 }
 
-function describe(problem: ConfigProblem): string {
-  return `key "${problem.key}" has value ${shown(problem)}, expected: ${problem.reason ? `${problem.reason}: ` : ''}${problem.expected}`;
+/** Names where the value came from: an environment variable or a flag is not the config file. */
+function describe(problem: ConfigProblem, origins: ValueOrigins): string {
+  return `key "${problem.key}" has value ${shown(problem)}, expected: ${problem.reason ? `${problem.reason}: ` : ''}${problem.expected} (${originOf(problem, origins)})`;
 }
+
+/** The flag that sets a key (command-specs.ts FLAG_TO_KEY: `batch_size` ← `--batch-size`, `log.level` ← `--log-level`). */
+const flagOf = (key: string): string => `--${key.replace(/[_.]/g, '-')}`;
 
 function unknownKey(key: string): string {
   return `unknown key "${key}" (not a configuration key; see the README's configuration table)`;
@@ -112,9 +116,18 @@ export function loadAgentConfig(sources: ConfigSources): AgentConfig {
     if (!store.has(key as never)) throw new ConfigError(`unknown option for key "${key}"`);
     store.set(key as never, value as never);
   }
-  const problems = [...unknown, ...checkConfig(store as unknown as { get(key: string): unknown }, configSchema).map(describe)];
+  const origins: ValueOrigins = {
+    flags: Object.fromEntries(Object.keys(sources.overrides ?? {}).map((key) => [key, flagOf(key)])),
+    env,
+    keys: center !== undefined ? { center: 'the server file' } : {},
+    ...(configFile ? { file: { path: configFile, values: fileValues } } : {}),
+  };
+  const checked = checkConfig(store as unknown as { get(key: string): unknown }, configSchema);
+  const problems = [...unknown, ...checked.map((p) => describe(p, origins))];
   if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { hint: configFile ? `config file: ${configFile}` : undefined });
+    // The file is named only when a problem is in it (an unknown key, or a value it set).
+    const fromFile = configFile && (unknown.length > 0 || checked.some((p) => originOf(p, origins).startsWith('from config file')));
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { hint: fromFile ? `config file: ${configFile}` : undefined });
   }
   const config = store.getProperties();
   if (!config.url && config.webservice_url) config.url = deriveBaseUrl(config.webservice_url);

@@ -8,7 +8,7 @@ import { closeRefusedConnections, guardConnections } from './http/connection-gua
 import { classify, schemaErrorFormatter } from './http/error-mapping.js';
 import { Metrics } from './http/metrics.js';
 import { OpenApiCollector } from './http/openapi.js';
-import { checkQueryEncoding } from './http/query-encoding.js';
+import { checkQueryEncoding, checkQueryValues } from './http/query-encoding.js';
 import { RequestLimiter } from './http/rate-limit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
@@ -73,6 +73,7 @@ function installGuards(app: FastifyInstance, deps: AppDeps, budget: BodyBudget):
     return undefined;
   });
   app.addHook('preParsing', decodeBody(deps.limits, budget));
+  app.addHook('preValidation', async (req) => checkQueryValues(req));
 }
 
 function serverOptions(options: AppOptions, limits: ReceiverLimits): FastifyServerOptions & { https?: AppOptions['https'] } {

@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { leavesOf, type ConfigLeaf } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
 import { packageVersion } from '../shared/package-version.js';
+import { receiverSchema } from './config-schema.js';
 
 export type CommandName =
   | 'migrate' | 'serve' | 'centers add' | 'centers rotate-key' | 'centers disable' | 'centers enable' | 'centers list'
@@ -66,10 +68,21 @@ Environment:
   RECEIVER_DB_POOL_SIZE, RECEIVER_LOG_LEVEL (docs/receiver.md)
 `;
 
+function defaultOf(leaf: ConfigLeaf): string {
+  if (leaf.env === 'RECEIVER_DATABASE_URL') return 'required';
+  return leaf.default === null || leaf.default === '' ? 'default: none' : `default: ${String(leaf.default)}`;
+}
+
+/** Every variable the schema declares (serve reads them all), with its default and doc. */
+function environmentHelp(): string {
+  return leavesOf(receiverSchema).map(([, leaf]) => `  ${leaf.env!} (${defaultOf(leaf)})\n      ${leaf.doc}`).join('\n');
+}
+
 export function commandUsage(name: CommandName): string {
   const s = SPECS[name];
   const opts = Object.entries(s.options).map(([o, spec]) => `  ${`--${o}${spec.arg ? ` ${spec.arg}` : ''}`.padEnd(16)} ${spec.doc}`);
-  return `Usage: indexer-receiver ${synopsis(name)}\n\n${s.summary}\n\nOptions:\n${opts.join('\n')}\n`;
+  const env = name === 'serve' ? `\nEnvironment (docs/receiver.md):\n${environmentHelp()}\n` : '';
+  return `Usage: indexer-receiver ${synopsis(name)}\n\n${s.summary}\n\nOptions:\n${opts.join('\n')}\n${env}`;
 }
 
 export interface ReceiverCommandLine {

@@ -41,6 +41,9 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: 'is already in use (EADDRINUSE): stop the process holding it or set RECEIVER_PORT',
   EACCES: 'needs privileges this user lacks (EACCES): use a port above 1023 or a reverse proxy',
   EADDRNOTAVAIL: 'is not an address of this host (EADDRNOTAVAIL): check RECEIVER_HOST',
+  // A host name that does not resolve: a configuration problem, not an unexpected failure.
+  ENOTFOUND: 'does not resolve to an address (ENOTFOUND): check RECEIVER_HOST',
+  EAI_AGAIN: 'could not be resolved now (EAI_AGAIN, DNS unavailable): check RECEIVER_HOST and the resolver',
 };
 
 /** Listens, or fails with a message naming the address and the system error (exit 2, a configuration problem). */

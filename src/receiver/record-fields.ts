@@ -2,7 +2,7 @@ import { CONTENT_HASH_PATTERN } from '../shared/content-hash.js';
 import {
   COLUMN_CHARS, MAX_SOURCE_SEQ, exceedsChars, fitModalities, truncateChars, type FreeTextField, type IdentifierField,
 } from '../shared/record-limits.js';
-import { cleanText, parseBirthdate, parseCount, parseDateTime } from '../shared/record-values.js';
+import { cleanText, parseBirthdate, parseCount, parseDateTime, parseIntegerText } from '../shared/record-values.js';
 import { splitModalities, type FieldKind, type FieldName, type FieldOfKind } from '../shared/study-record.js';
 
 /**
@@ -45,25 +45,29 @@ export function identifier(src: FieldSource, field: IdentifierField): string | n
   return s;
 }
 
-/** An integer, or a string of digits (the legacy client sends "2452"); null when absent. */
-function integerOf(src: FieldSource, field: string): number | null {
+/**
+ * An integer, or its ASCII digits as a string (the legacy client sends "2452"); null when absent.
+ * A string must be exactly digits (parseIntegerText): `" 5"`, `"5\u00a0"`, `"+5"`, `"0x10"`, `"1e2"`
+ * are not integers. `-` is read where a negative value means something (a count: unknown).
+ */
+function integerOf(src: FieldSource, field: string, allowMinus: boolean): number | null {
   const v = src.rec[field];
   if (v === null || v === undefined || v === '') return null;
-  const n = typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
+  const n = typeof v === 'string' ? parseIntegerText(v, allowMinus) : v;
   if (typeof n !== 'number' || !Number.isInteger(n)) throw new RecordError(`${field} must be an integer or null`);
   return n;
 }
 
 /** study_pk, patient_pk (BIGINT): a key that is not a safe non-negative integer is wrong, not messy. */
 export function key(src: FieldSource, field: FieldOfKind<'key'>): number | null {
-  const n = integerOf(src, field);
-  if (n !== null && (!Number.isSafeInteger(n) || n < 0)) throw new RecordError(`${field} must be an integer from 0 to 2^53-1`);
+  const n = integerOf(src, field, false);
+  if (n !== null && (!Number.isSafeInteger(n) || n < 0 || Object.is(n, -0))) throw new RecordError(`${field} must be an integer from 0 to 2^53-1`);
   return n;
 }
 
 /** study_series, study_instances (INT): negative or overflowing → unknown, stored as 0 and counted. */
 export function count(src: FieldSource, field: FieldOfKind<'count'>): number {
-  const c = parseCount(integerOf(src, field));
+  const c = parseCount(integerOf(src, field, true));
   if (c.invalid) src.normalised.push(field);
   return c.value ?? 0;
 }
@@ -117,14 +121,14 @@ export function deletedFlag(src: FieldSource, field: FieldOfKind<'deleted'>): bo
 }
 
 /**
- * The version: required, an integer (or its digits, like every other integer field) from 0 to
+ * The version: required, an integer (or its ASCII digits, like every other integer field) from 0 to
  * MAX_SOURCE_SEQ. Above it a centre's floor would leave the agent no room to allocate above
- * (docs/receiver.md, "Versions").
+ * (docs/receiver.md, "Versions"). JSON `-0` is refused like the text "-0": a version has no sign.
  */
 export function sourceSeq(src: FieldSource, field: FieldOfKind<'version'>): number {
   const v = src.rec[field];
-  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_SOURCE_SEQ) {
+  const n = typeof v === 'string' ? parseIntegerText(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || Object.is(n, -0) || n > MAX_SOURCE_SEQ) {
     throw new RecordError(`${field} is required (an integer from 0 to 2^53-2^32)`);
   }
   return n;

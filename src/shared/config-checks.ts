@@ -133,3 +133,37 @@ export function undeclaredKeys(input: Record<string, unknown>, tree: ConfigTree,
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? undeclaredKeys(value as Record<string, unknown>, node, key) : [key];
   });
 }
+
+/** Where the values came from, to name the one a problem's value came from (precedence order). */
+export interface ValueOrigins {
+  /** Command-line flags: dotted key → the flag as typed (`--batch-size`). */
+  flags?: Readonly<Record<string, string>>;
+  /** The environment the schema's `env` variables were read from. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Other single-key sources (e.g. the agent's server.json for `center`): key → its description. */
+  keys?: Readonly<Record<string, string>>;
+  file?: { path: string; values: Record<string, unknown> };
+}
+
+function inFile(values: Record<string, unknown>, key: string): boolean {
+  let node: unknown = values;
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, part)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return true;
+}
+
+/**
+ * Where a problem's value came from, as a message names it: `from --batch-size`, `from
+ * INDEXER_DB_PORT`, `from config file /etc/indexer/config.json`, or `the default`.
+ */
+export function originOf(problem: Pick<ConfigProblem, 'key' | 'env'>, origins: ValueOrigins): string {
+  const flag = origins.flags?.[problem.key];
+  if (flag !== undefined) return `from ${flag}`;
+  if (problem.env && origins.env?.[problem.env] !== undefined) return `from ${problem.env}`;
+  const other = origins.keys?.[problem.key];
+  if (other !== undefined) return `from ${other}`;
+  if (origins.file && inFile(origins.file.values, problem.key)) return `from config file ${origins.file.path}`;
+  return 'the default';
+}

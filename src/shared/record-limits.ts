@@ -24,6 +24,14 @@ export const COLUMN_CHARS = {
  */
 export const MAX_SOURCE_SEQ = 2 ** 53 - 2 ** 32;
 
+/**
+ * The room the agent needs above a centre's version floor: a floor above MAX_VERSION_FLOOR
+ * (MAX_SOURCE_SEQ − 2^31) is refused before anything is sent, so the agent never allocates a
+ * version the receiver rejects (docs/agent.md, "Absurd versions").
+ */
+export const SOURCE_SEQ_HEADROOM = 2 ** 31;
+export const MAX_VERSION_FLOOR = MAX_SOURCE_SEQ - SOURCE_SEQ_HEADROOM;
+
 /** Free text: an over-long value is truncated to its column, stored and counted. */
 export const FREE_TEXT_FIELDS = fieldsOfKind('text');
 export type FreeTextField = FieldOfKind<'text'>;

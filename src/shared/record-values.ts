@@ -64,13 +64,29 @@ export function parseBirthdate(raw: string | null | undefined): ParsedValue {
 }
 
 /**
+ * An integer given as text: ASCII digits only (`^[0-9]+$`; leading zeros allowed, `007` is 7).
+ * No sign, no blank of any kind around it (`\u00a0`, tab, newline), no `+`, exponent, fraction or
+ * hex: `Number()` would read `" 5"`, `"0x10"` or `"1e2"`, so a value that only looks like a
+ * number to it is not read as one. With `allowMinus`, one leading `-` is read too: a negative
+ * count given as text (`"-3"`, the legacy client's `str()` of a garbage count) is the negative
+ * number it names, for the caller to treat as it treats that number. Null when the text is not such an integer.
+ */
+export function parseIntegerText(text: string, allowMinus = false): number | null {
+  const m = /^(-?)([0-9]+)$/.exec(text);
+  if (!m || (m[1] === '-' && !allowMinus)) return null;
+  const n = Number(m[2]);
+  return m[1] === '-' ? -n : n;
+}
+
+/**
  * A study_series / study_instances count → 0 … MAX_COUNT, or null ("the source cannot tell", as
  * the contract allows): a negative or overflowing count from a PACS is garbage, not a reason to
  * lose the study.
  */
 export function parseCount(n: number | null | undefined): ParsedValue<number> {
   if (n === null || n === undefined) return NONE;
-  if (!Number.isInteger(n) || n < 0 || n > MAX_COUNT) return INVALID;
+  // -0 is a negative count like any other (JSON `-0` and text "-0" alike): unknown, counted.
+  if (!Number.isInteger(n) || n < 0 || Object.is(n, -0) || n > MAX_COUNT) return INVALID;
   return { value: n, invalid: false };
 }
 

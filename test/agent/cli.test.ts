@@ -4,25 +4,25 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectCapture } from '../../src/agent/sources/dcm4chee/capture-objects.js';
 import { Dcm4cheeWriter } from '../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../helpers/fake-receiver.js';
+import { CORRUPTED_REASON, startCentralReceiver, type CentralReceiver } from '../helpers/central-receiver.js';
 import type { TestDatabase } from '../helpers/mysql.js';
 import { CENTER, KEY, REPO_ROOT, createSite, queueCount, runCli, writeSiteConfig } from './support/agent-harness.js';
 
 /**
  * The built `indexer` as an operator runs it: every command accepts only its own options (one
  * command's flag given to another is refused, exit 2, before anything is touched), help per
- * command, --version; `queue` and `dead-letters` against a real pacsdb and a fake receiver.
+ * command, --version; `queue` and `dead-letters` against a real pacsdb and the real receiver.
  */
 describe('indexer command line (built CLI, real pacsdb)', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
   const PATIENT = { patId: 'RUT-11.222.333-K', name: 'ZAPATA^ELVIRA', birthdate: '19610203' };
 
   beforeAll(async () => {
     db = await createSite('fixture', 'agent_cli');
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('cli', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     writer = new Dcm4cheeWriter(db.conn);
   });
@@ -50,7 +50,7 @@ describe('indexer command line (built CLI, real pacsdb)', () => {
       expect(r.stderr).toContain('sync does not accept --dry-run');
     }
     expect(await queueCount(db.conn)).toBe(queued);
-    expect(receiver.counts.batches).toBe(0);
+    expect(receiver.batches()).toBe(0);
   });
 
   it("refuses an unknown option, or another command's, for every command", async () => {
@@ -136,12 +136,12 @@ describe('indexer command line (built CLI, real pacsdb)', () => {
     const pk = await writer.storeStudy(patient, { desc: 'POISON' });
     const [rows] = await db.conn.query<import('mysql2').RowDataPacket[]>('SELECT study_iuid FROM study WHERE pk = ?', [pk]);
     const iuid = String(rows[0]!.study_iuid);
-    receiver.rejectIuids.add(iuid);
+    receiver.proxy.corruptIuids.add(iuid);
     expect((await runCli(['sync'], dir)).code).toBe(0);
     const list = async (...extra: string[]) => JSON.parse((await runCli(['dead-letters', ...extra], dir)).stdout) as { total: number; entries: Record<string, unknown>[] };
     const before = await list();
     expect(before.total).toBe(1);
-    expect(before.entries[0]).toMatchObject({ study_iuid: iuid, reason: 'invalid record' });
+    expect(before.entries[0]).toMatchObject({ study_iuid: iuid, reason: CORRUPTED_REASON });
     expect(before.entries[0]).not.toHaveProperty('record');
     expect(JSON.stringify(before)).not.toContain('ZAPATA');
     const withRecord = await list('list', '--with-record');
@@ -153,15 +153,15 @@ describe('indexer command line (built CLI, real pacsdb)', () => {
     expect(refused.stdout).toContain('0 acknowledged and removed, 1 refused again');
     expect((await list()).total).toBe(1);
 
-    receiver.rejectIuids.delete(iuid);
-    expect(receiver.forCenter(CENTER).has(iuid)).toBe(false);
+    receiver.proxy.corruptIuids.delete(iuid);
+    expect((await receiver.held(CENTER)).has(iuid)).toBe(false);
     const retried = await runCli(['dead-letters', 'retry', String(id)], dir);
     expect(retried.code, retried.stderr).toBe(0);
     expect(retried.stdout).toContain('1 acknowledged and removed');
-    expect(receiver.forCenter(CENTER).get(iuid)).toMatchObject({ study_iuid: iuid, study_description: 'POISON' });
+    expect((await receiver.held(CENTER)).get(iuid)).toMatchObject({ study_iuid: iuid, study_description: 'POISON' });
     expect((await list()).total).toBe(0);
 
-    receiver.rejectIuids.add(iuid);
+    receiver.proxy.corruptIuids.add(iuid);
     await writer.updateStudy(pk, { desc: 'POISON AGAIN' });
     expect((await runCli(['sync'], dir)).code).toBe(0);
     const again = await list();
@@ -176,7 +176,7 @@ describe('indexer command line (built CLI, real pacsdb)', () => {
 
 /** The Orthanc source keeps dead letters in a JSON-lines file beside its state file, and has no queue. */
 describe('indexer queue / dead-letters with the Orthanc source (built CLI)', () => {
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   const record = (iuid: string, seq: number) => ({
     center: CENTER, study_iuid: iuid, source_seq: seq, deleted: false, patient_id: 'P-1', patient_name: 'ROJAS^ANA',
@@ -184,7 +184,7 @@ describe('indexer queue / dead-letters with the Orthanc source (built CLI)', () 
   const env = () => ({ INDEXER_SOURCE: 'orthanc', INDEXER_ORTHANC_URL: 'http://127.0.0.1:9', INDEXER_CENTER: CENTER, INDEXER_KEY: KEY, INDEXER_URL: receiver.url, INDEXER_LOG_LEVEL: 'warn' });
 
   beforeAll(async () => {
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('cli_orthanc', { [CENTER]: KEY });
     dir = mkdtempSync(join(tmpdir(), 'indexer-orthanc-dl-'));
     const lines = [record('1.2.3.1', 5), record('1.2.3.2', 6), record('1.2.3.3', 7)].map((r) => JSON.stringify({ at: '2025-01-02T03:04:05Z', study_iuid: r.study_iuid, source_seq: r.source_seq, reason: 'invalid record', record: r }));
     writeFileSync(join(dir, 'indexer-state.json.dead-letters.jsonl'), `${lines.join('\n')}\n`);
@@ -202,11 +202,11 @@ describe('indexer queue / dead-letters with the Orthanc source (built CLI)', () 
   it('list, retry two (one acknowledged: removed, one refused: kept), discard one; ids are line numbers, renumbered after a change', async () => {
     const list = async () => JSON.parse((await runCli(['dead-letters'], dir, env())).stdout) as { total: number; entries: { id: number; study_iuid: string }[] };
     expect((await list()).entries.map((e) => [e.id, e.study_iuid])).toEqual([[1, '1.2.3.1'], [2, '1.2.3.2'], [3, '1.2.3.3']]);
-    receiver.rejectIuids.add('1.2.3.1');
+    receiver.proxy.corruptIuids.add('1.2.3.1');
     const retried = await runCli(['dead-letters', 'retry', '1', '2'], dir, env());
     expect(retried.code, retried.stderr).toBe(0);
     expect(retried.stdout).toContain('1 acknowledged and removed, 1 refused again');
-    expect(receiver.forCenter(CENTER).has('1.2.3.2')).toBe(true);
+    expect((await receiver.held(CENTER)).has('1.2.3.2')).toBe(true);
     expect((await list()).entries.map((e) => e.study_iuid)).toEqual(['1.2.3.1', '1.2.3.3']);
     expect((await runCli(['dead-letters', 'discard', '2'], dir, env())).stdout).toContain('discarded 1 dead letter');
     expect((await list()).entries.map((e) => [e.id, e.study_iuid])).toEqual([[1, '1.2.3.1']]);

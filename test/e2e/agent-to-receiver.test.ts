@@ -5,7 +5,7 @@ import { Dcm4cheeWriter } from '../helpers/dcm4chee-writer.js';
 import { writeMix } from '../helpers/dcm4chee-write-mix.js';
 import type { TestDatabase } from '../helpers/mysql.js';
 import { createSite, projectLive, runCli, sourceStudies, writeSiteConfig } from '../agent/support/agent-harness.js';
-import { addCenter, addToken, http, startReceiver, type Receiver } from '../receiver/receiver-harness.js';
+import { addCenter, addToken, http, startReceiver, type Receiver } from '../helpers/receiver-harness.js';
 
 /**
  * The two halves together, as a site runs them: the built agent CLI against two dcm4chee

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../helpers/dcm4chee-writer.js';
 import type { TestDatabase } from '../helpers/mysql.js';
 import { createSite, queueCount, runCli, stateValue, writeSiteConfig } from '../agent/support/agent-harness.js';
-import { addCenter, startReceiver, type Receiver } from '../receiver/receiver-harness.js';
+import { addCenter, startReceiver, type Receiver } from '../helpers/receiver-harness.js';
 
 /**
  * One poison row in a dcm4chee pacsdb, as the PACS columns allow it (latin1 VARCHAR(250), INT

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueCount, writeSiteConfig } from '../agent/support/agent-harness.js';
 import type { TestDatabase } from '../helpers/mysql.js';
 import { createPacsdb } from '../helpers/pacsdb.js';
-import { http } from '../receiver/receiver-harness.js';
+import { http } from '../helpers/receiver-harness.js';
 import { FaultLedger, describeRun } from '../faults/support/agent-runs.js';
 import { FAULT_CENTER, PATIENT_HTTP, createFaultBed, expectReceiverEqualsSource, type FaultBed } from '../faults/support/fault-bed.js';
 import { faultSeed } from '../faults/support/prng.js';

@@ -5,7 +5,7 @@ import type { TestDatabase } from '../helpers/mysql.js';
 import { FaultLedger, describeRun } from './support/agent-runs.js';
 import { FAULT_CENTER, createFaultBed, expectDrained, expectReceiverEqualsSource, type FaultBed } from './support/fault-bed.js';
 import { FaultSiteWriter } from './support/fault-site.js';
-import { startFaultProxy, type FaultProxy, type ProxyFault } from './support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy, type ProxyFault } from '../helpers/fault-proxy.js';
 import { PatientDataRegistry } from './support/patient-data.js';
 import { Prng, faultSeed } from './support/prng.js';
 import { ReceiverProcess } from './support/receiver-process.js';

@@ -83,7 +83,8 @@ describe('agent TLS: the receiver certificate is verified', { timeout: 120_000 }
   it('with http.ca_file naming the CA, the same receiver is accepted and the changes arrive', async () => {
     ledger.counts.cases += 1;
     const dir = config({ ca_file: certFile });
-    expect((await ledger.run(['check'], dir)).code).toBe(0);
+    const checked = await ledger.run(['check'], dir);
+    expect(checked.code, checked.stdout + describeRun(checked)).toBe(0);
     const r = await ledger.run(['sync'], dir);
     expect(r.code, describeRun(r)).toBe(0);
     expect(tlsProxy.counts.forwarded).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { createPool, type Pool } from '../../src/receiver/store/db.js';
 import { createStore, type ReceiverStore } from '../../src/receiver/store/receiver-store.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { connectionOptions, serverUrl } from '../helpers/mysql.js';
-import { addCenter, bearer, http, record, startReceiver, type Receiver } from '../receiver/receiver-harness.js';
+import { addCenter, bearer, http, record, startReceiver, type Receiver } from '../helpers/receiver-harness.js';
 
 /**
  * The central database refuses writes: ingest must answer 503 with Retry-After (the agent keeps

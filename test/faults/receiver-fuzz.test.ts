@@ -2,7 +2,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuzzGenerator, type FuzzCase } from '../receiver/fuzz-cases.js';
-import { addCenter, addToken, bearer, http, record, startReceiver, type Receiver } from '../receiver/receiver-harness.js';
+import { addCenter, addToken, bearer, http, record, startReceiver, type Receiver } from '../helpers/receiver-harness.js';
 
 /**
  * ≥ 10,000 malformed requests, generated from a fixed seed, sent over real HTTP on loopback to a

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiverSchema } from '../../src/receiver/config-schema.js';
 import { hashSecret } from '../../src/receiver/http/auth.js';
+import { leavesOf } from '../../src/shared/config-checks.js';
 import { AccessStore } from '../../src/receiver/store/access-store.js';
 import { createPool, type Pool } from '../../src/receiver/store/db.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/mysql.js';
@@ -70,6 +72,19 @@ describe('indexer-receiver CLI', () => {
     expect(cli(['--help']).stdout).toContain('tokens list');
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(cli(['--version'])).toMatchObject({ code: 0, stdout: `indexer-receiver ${pkg.version}\n` });
+  });
+
+  it('help serve lists every variable serve reads, from the configuration schema, with default and doc', () => {
+    const help = cli(['help', 'serve']);
+    expect(help.code).toBe(0);
+    expect(cli(['serve', '--help']).stdout).toBe(help.stdout);
+    for (const [, leaf] of leavesOf(receiverSchema)) {
+      expect(help.stdout, leaf.env).toContain(`${leaf.env!} (`);
+      expect(help.stdout, leaf.env).toContain(leaf.doc);
+    }
+    expect(help.stdout).toContain('RECEIVER_DATABASE_URL (required)');
+    expect(help.stdout).toContain('RECEIVER_PORT (default: 8080)');
+    expect(help.stdout).toContain('RECEIVER_TLS_CERT (default: none)');
   });
 
   it('exit 3 when the database is unreachable', () => {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LiveReceiver } from './live-receiver.js';
+import { LiveReceiver, receiverCommand } from './live-receiver.js';
 
 /**
  * One client, even without a key, must not lock the others out of the real receiver process:
@@ -92,6 +92,30 @@ describe('per-address connection cap, first-byte timeout, refused requests close
     expect(closedAt).not.toBeNull();
     expect(closedAt! - started).toBeLessThan(2000);
   }, 10_000);
+
+  it('another centre\'s valid key, a read token, a disabled centre: 403 before the body, and the connection closed at once', async () => {
+    const add = receiverCommand(['centers', 'add', '002', '--key', 'hostile-test-key-002-0123456789'], rx.env);
+    expect(add.code).toBe(0);
+    expect(receiverCommand(['centers', 'add', '003', '--key', 'hostile-test-key-003-0123456789'], rx.env).code).toBe(0);
+    expect(receiverCommand(['centers', 'disable', '003'], rx.env).code).toBe(0);
+    for (const [path, credential] of [
+      ['/api/v2/centers/001/studies', 'hostile-test-key-002-0123456789'],
+      ['/api/v2/centers/001/studies', rx.token],
+      ['/api/v2/centers/003/studies', 'hostile-test-key-003-0123456789'],
+    ] as const) {
+      const c = await open(rx.port, HOSTILE);
+      const started = performance.now();
+      c.socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${credential}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"records":[`);
+      const trickle = setInterval(() => c.socket.writable && c.socket.write(' '), 200);
+      const closedAt = await Promise.race([c.closedAt, sleep(5000).then(() => null)]);
+      clearInterval(trickle);
+      c.socket.destroy();
+      expect(c.data()).toMatch(/^HTTP\/1\.1 403/);
+      expect(c.data().toLowerCase()).toContain('connection: close');
+      expect(closedAt).not.toBeNull();
+      expect(closedAt! - started).toBeLessThan(2500);
+    }
+  }, 30_000);
 
   it('a client still uploading a 4 MB body reads its 401 (the close lingers; no reset that would lose the answer)', async () => {
     for (let i = 0; i < 5; i++) {

@@ -90,15 +90,23 @@ export const POISON_CASES: PoisonCase[] = [
   { name: 'study_instances: -1', patch: { study_instances: -1 }, expect: { row: { study_instances: 0 }, normalised: 'study_instances' } },
   ...wrongTypes('study_instances', [1.5, 'many', 'NaN', true, {}, []]),
   ...wrongTypes('study_series', ['1e3', [3]]),
+  // integers given as text: ASCII digits only — no blank of any kind, no '+', hex, exponent or fraction
+  ...wrongTypes('study_series', [' 5', '5 ', '5\u00a0', '\t5', '5\n', '+5', '0x10', '1e2', '5.0', '٥']),
+  { name: 'study_series: "007" (leading zeros are digits)', patch: { study_series: '007' }, expect: { row: { study_series: 7 } } },
+  { name: 'study_series: "-3" (a negative count as text, like -3)', patch: { study_series: '-3' }, expect: { row: { study_series: 0 }, normalised: 'study_series' } },
+  { name: 'study_series: "-0" (negative zero is a negative count)', patch: { study_series: '-0' }, expect: { row: { study_series: 0 }, normalised: 'study_series' } },
 
   // keys: BIGINT, safe integers ≥ 0
   { name: 'study_pk: 2^53 - 1', patch: { study_pk: Number.MAX_SAFE_INTEGER }, expect: { row: { study_pk: Number.MAX_SAFE_INTEGER } } },
   { name: 'study_pk: "12"', patch: { study_pk: '12' }, expect: { row: { study_pk: 12 } } },
   ...wrongTypes('study_pk', [2 ** 53 + 2, -1, 1.5, {}, 'x']),
   ...wrongTypes('patient_pk', [-5, [], '1.0']),
+  ...wrongTypes('study_pk', [' 12', '12\u00a0', '+12', '-0', '0x10']),
 
   // source_seq (v2): an integer (or its digits, like every integer field) from 0 to 2^53 − 2^32
   { name: 'source_seq: "5"', patch: { source_seq: '5' }, expect: { row: { source_seq: 5 } }, v2Only: true },
+  { name: 'source_seq: "007"', patch: { source_seq: '007' }, expect: { row: { source_seq: 7 } }, v2Only: true },
+  ...wrongTypes('source_seq', [' 5', '5 ', '5\u00a0', '\t5', '5\n', '+5', '-0', '0x10', '1e2', '5.0'], { v2Only: true }),
   ...wrongTypes('source_seq', [-1, 1.5, 2 ** 53 - 2 ** 32 + 1, 2 ** 53 - 1, 2 ** 53, '9007199254740991', null, {}], { v2Only: true }),
 
   // study_datetime DATETIME: unusable → null, counted

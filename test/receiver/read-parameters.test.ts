@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCenter, addToken, bearer, http, record, startReceiver, type Receiver } from './receiver-harness.js';
 
@@ -53,6 +54,17 @@ const CASES: [string, string, string | null][] = [
   ['/api/v2/studies?limit=1.5', 'limit', '1.5'],
   ['/api/v2/studies?limit=100000000000000000000', 'limit', '100000000000000000000'],
   ['/api/v2/studies?limit=5&limit=6', 'limit', null],
+  // an integer parameter is ASCII digits: type coercion alone would read these as numbers
+  ...['0x10', '1e2', '+5', '%2B5', '%205', '5%20', '5.0', '%C2%A05', '%095', '5%0A', '0b1', ''].map((v): [string, string, string | null] => [`/api/v2/studies?limit=${v}`, 'limit', null]),
+  [`/api/v2/patients/${PATIENT}/studies?limit=0x10`, 'limit', PATIENT],
+  // a NUL can never match (ingest drops NULs): 400 naming the parameter, not 200 with nothing found
+  [`/api/v2/studies?patient_id=${PATIENT}%00`, 'patient_id', PATIENT],
+  ['/api/v2/studies?name=PEREZ%00', 'name', 'PEREZ'],
+  ['/api/v2/studies?description=TORAX%00', 'description', 'TORAX'],
+  ['/api/v2/studies?accession_no=%00A1', 'accession_no', null],
+  [`/api/v2/patients/${PATIENT}%00/studies`, 'patient_id', PATIENT],
+  [`/api/v1/patient_id/${PATIENT}%00`, 'id', PATIENT],
+  ['/api/v1/patient_name/PEREZ%00', 'text', 'PEREZ'],
   ['/api/v2/studies?cursor=garbage!!', 'cursor', 'garbage'],
   [`/api/v2/studies?cursor=${badCursor}`, 'cursor', badCursor],
   ['/api/v2/studies?patiend_id=x', 'patiend_id', null],
@@ -95,6 +107,18 @@ describe('read parameters', () => {
     expect((await ok('/api/v2/studies?name=perez')).items.map((s: { study_iuid: string }) => s.study_iuid)).toEqual(['rp.1']);
     expect((await ok(`/api/v2/patients/${PATIENT}/studies?limit=5`)).items).toHaveLength(1);
     expect((await ok('/api/v2/studies?limit=1')).next_cursor).toEqual(expect.any(String));
+    // Leading zeros are digits: 05 is 5.
+    expect((await ok('/api/v2/studies?limit=01')).items).toHaveLength(1);
+  });
+
+  it('a well-formed cursor made by hand is not signed: it merely positions the keyset, as docs/receiver.md says', async () => {
+    const handMade = Buffer.from(JSON.stringify(['2023-03-01 00:00:00', 1])).toString('base64url');
+    const r = await http(rx.base, 'GET', `/api/v2/studies?cursor=${handMade}`, { headers: bearer(token) });
+    expect(r.status).toBe(200);
+    expect(r.json.items.map((s: { study_iuid: string }) => s.study_iuid)).toEqual(['rp.1']);
+    const doc = readFileSync('docs/receiver.md', 'utf8');
+    expect(doc).not.toContain('a cursor the receiver did not issue');
+    expect(doc).toContain('merely positions');
   });
 
   it('an unknown route answers 404 before the body is parsed or a key looked up', async () => {

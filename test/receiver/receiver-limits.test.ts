@@ -138,6 +138,16 @@ describe('receiver start-up messages', () => {
     }
   });
 
+  it('a listen host that does not resolve: exit 2 naming RECEIVER_HOST and ENOTFOUND, no stack', () => {
+    const r = receiverCommand(['serve'], { RECEIVER_DATABASE_URL: db.url, RECEIVER_HOST: 'not_a_host.invalid', RECEIVER_PORT: '0' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('RECEIVER_HOST');
+    expect(r.stderr).toContain('not_a_host.invalid');
+    expect(r.stderr).toContain('ENOTFOUND');
+    expect(r.stderr).not.toContain('unexpected failure');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a database URL with an unencoded # says to percent-encode, without echoing the password', () => {
     const u = new URL(db.url);
     const raw = `mysql://${user}:ab#cd@${u.host}${u.pathname}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanText, MAX_COUNT, parseBirthdate, parseCount, parseDateTime } from '../../src/shared/record-values.js';
+import { cleanText, MAX_COUNT, parseBirthdate, parseCount, parseDateTime, parseIntegerText } from '../../src/shared/record-values.js';
 
 describe('parseDateTime', () => {
   it('converts a DATETIME string (driver or contract form) to ISO local time', () => {
@@ -72,5 +72,33 @@ describe('cleanText', () => {
     expect(cleanText(' \0 ')).toBeNull();
     expect(cleanText(null)).toBeNull();
     expect(cleanText(' keeps spaces ')).toBe(' keeps spaces ');
+  });
+});
+
+describe('parseIntegerText', () => {
+  it('reads ASCII digits only (leading zeros allowed)', () => {
+    expect(parseIntegerText('2452')).toBe(2452);
+    expect(parseIntegerText('007')).toBe(7);
+    expect(parseIntegerText('0')).toBe(0);
+  });
+
+  it('refuses what Number() would read: blanks of any kind, signs, hex, exponents, fractions, other digits', () => {
+    for (const bad of ['', ' 5', '5 ', '5\u00a0', '\u00a05', '\t5', '5\n', '\u20285', '+5', '-5', '-0', '0x10', '0b1', '1e2', '5.0', '5.', '٥', '５', 'Infinity']) {
+      expect(parseIntegerText(bad), JSON.stringify(bad)).toBeNull();
+    }
+  });
+
+  it('with allowMinus, one leading minus names a negative number (-0 included); nothing else more', () => {
+    expect(parseIntegerText('-3', true)).toBe(-3);
+    expect(Object.is(parseIntegerText('-0', true), -0)).toBe(true);
+    for (const bad of ['--3', '- 3', '+3', ' -3', '-3 ', '-']) expect(parseIntegerText(bad, true), JSON.stringify(bad)).toBeNull();
+  });
+});
+
+describe('parseCount and negative zero', () => {
+  it('-0 is a negative count (unknown, counted), as "-0" and -3 are', () => {
+    expect(parseCount(-0)).toEqual({ value: null, invalid: true });
+    expect(parseCount(parseIntegerText('-0', true))).toEqual({ value: null, invalid: true });
+    expect(parseCount(0)).toEqual({ value: 0, invalid: false });
   });
 });

@@ -25,8 +25,9 @@ export const run: Command = async (ctx) => {
       last_error: s.last_error,
       dead_letters: s.dead_letters,
       last_reconcile: s.last_reconcile ?? null,
+      reconcile_needed: s.reconcile_needed ? { why: s.reconcile_needed.why, since: s.reconcile_needed.at } : null,
       initial: s.initial,
-      ...(s.missing_iuid ? { missing_iuid: s.missing_iuid } : {}),
+      missing_iuid: s.missing_iuid ?? null,
     };
     ctx.stdout(`${JSON.stringify(out, null, 2)}\n`);
     // Printed first: the JSON says what is wrong; the error names the repairs (exit 3).

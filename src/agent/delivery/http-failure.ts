@@ -23,6 +23,8 @@ function codes(err: unknown): string[] {
   const out: string[] = [];
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
     if (typeof e.code === 'string') out.push(e.code);
+    // undici 7 raises HTTPParserError without a code for an answer that is not HTTP.
+    else if ((e as { name?: unknown }).name === 'HTTPParserError') out.push('HPE_INVALID_RESPONSE');
   }
   return out;
 }

@@ -30,9 +30,10 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * A 200 answer that accounts for every record sent, once: counts that are non-negative integers
  * adding up to the batch, and rejected indexes in range and unique. Anything else acknowledges
  * nothing (RECEIVER_PROTOCOL): a receiver answering `{"stored": 0, …}` to 100 records must not
- * have them marked done and their queue rows deleted.
+ * have them marked done and their queue rows deleted. A rejected entry's study_iuid, when given
+ * (`iuids`: the batch's, in order), must be that of the record at its index.
  */
-export function parseAnswer(text: string, sent: number, url: string): BatchAnswer {
+export function parseAnswer(text: string, sent: number, url: string, iuids?: readonly string[]): BatchAnswer {
   const offContract = (why: string) => new DeliveryError('RECEIVER_PROTOCOL', `receiver ${redactUrl(url)} answered 200 to a batch of ${sent} records ${why}: nothing acknowledged`, {
     hint: 'check url: it must be the receiver\'s base URL; nothing is lost, the next run re-sends the batch',
   });
@@ -47,9 +48,13 @@ export function parseAnswer(text: string, sent: number, url: string): BatchAnswe
   }
   const seen = new Set<number>();
   const rejected: BatchAnswer['rejected'] = [];
-  for (const r of (v.rejected ?? []) as { index?: unknown; reason?: unknown }[]) {
+  for (const r of (v.rejected ?? []) as { index?: unknown; reason?: unknown; study_iuid?: unknown }[]) {
     const index = r?.index;
     if (!isCount(index) || index >= sent || seen.has(index)) throw offContract('with a rejected entry whose index is out of range or repeated');
+    // An entry naming another study than the one at its index: which record was refused is unknown.
+    if (iuids && r.study_iuid !== undefined && r.study_iuid !== null && r.study_iuid !== iuids[index]) {
+      throw offContract(`with a rejected entry whose study_iuid is not that of record ${index}`);
+    }
     seen.add(index);
     rejected.push({ index, reason: printable(typeof r.reason === 'string' ? r.reason : '') ?? 'rejected' });
   }
@@ -83,7 +88,7 @@ export function createReceiverClient(config: ClientConfig, log: Logger): Deliver
     }
     if (res.status === 413) return { ...emptyDeliveryResult(), rejected: [{ record: records[0]!, reason: 'record too large for the receiver (HTTP 413)' }] };
     if (res.status !== 200) throw unexpectedStatus(res.status, 'POST', url, res.text, 'url', 'a batch');
-    const answer = parseAnswer(res.text, records.length, url);
+    const answer = parseAnswer(res.text, records.length, url, records.map((r) => r.study_iuid));
     const rejected = answer.rejected.map((r) => ({ record: records[r.index]!, reason: r.reason }));
     return { stored: answer.stored, unchanged: answer.unchanged, stale: answer.stale, rejected, skipped: 0 };
   };

@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
 import { DeliveryError } from '../../shared/errors.js';
-import { MAX_SOURCE_SEQ } from '../../shared/record-limits.js';
+import { MAX_SOURCE_SEQ, MAX_VERSION_FLOOR } from '../../shared/record-limits.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
 import { requestWithRetry } from '../http/http-transport.js';
@@ -17,6 +17,20 @@ function offContract(why: string): DeliveryError {
   });
 }
 
+export const ABSURD_VERSIONS_HINT = 'a client with this centre\'s key posted an absurd source_seq; the central team must reset the centre\'s versions '
+  + '(docs/receiver.md, "Absurd versions") and rotate its key, then reset the agent\'s version_high (docs/agent.md, "Absurd versions")';
+
+/**
+ * Refuses a version the receiver would reject (above MAX_SOURCE_SEQ): the agent's own counter
+ * was raised by an absurd floor or edited. Nothing carrying it has been sent.
+ */
+export function checkAllocatedVersion(version: number): number {
+  if (version <= MAX_SOURCE_SEQ) return version;
+  throw new DeliveryError('VERSIONS_BEHIND', `the next version would be ${version}, above the highest the receiver stores (${MAX_SOURCE_SEQ} = 2^53-2^32): nothing sent`, {
+    hint: ABSURD_VERSIONS_HINT,
+  });
+}
+
 /** `{highest_source_seq: n | null}`; a receiver without the route (404) cannot tell: null. */
 export function parseFloor(text: string): number | null {
   let v: unknown;
@@ -28,10 +42,11 @@ export function parseFloor(text: string): number | null {
   const high = (v as { highest_source_seq?: unknown } | null)?.highest_source_seq;
   if (high === null) return null;
   if (typeof high !== 'number' || !Number.isSafeInteger(high)) throw offContract('without an integer highest_source_seq');
-  if (high > MAX_SOURCE_SEQ) {
-    // Allocating above it would leave the integers JSON carries exactly; every record would be rejected.
-    throw new DeliveryError('RECEIVER_PROTOCOL', `receiver holds version ${high} for this centre, above the highest the agent can allocate above (${MAX_SOURCE_SEQ} = 2^53-2^32): nothing sent`, {
-      hint: 'a client with this centre\'s key posted an absurd source_seq; the central team must reset the centre\'s versions (docs/receiver.md, "Absurd versions") and rotate its key',
+  if (high > MAX_VERSION_FLOOR) {
+    // Allocating above it would leave too few versions below the receiver's maximum (or none):
+    // every record would be rejected.
+    throw new DeliveryError('RECEIVER_PROTOCOL', `receiver holds version ${high} for this centre, above the highest floor the agent allocates above (${MAX_VERSION_FLOOR} = 2^53-2^32-2^31): nothing sent`, {
+      hint: ABSURD_VERSIONS_HINT,
     });
   }
   return high < 0 ? null : high;

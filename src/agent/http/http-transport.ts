@@ -3,11 +3,12 @@ import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import { Agent, request } from 'undici';
-import { ConfigError, DeliveryError, IndexerError } from '../../shared/errors.js';
+import { ConfigError, IndexerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
 import { configSchema } from '../config-schema.js';
-import { authFailure, exceededSize, permanentFailure, permanentReason, tooLargeFailure, type UrlSetting } from '../delivery/http-failure.js';
+import { exceededSize, permanentReason, type UrlSetting } from '../delivery/http-failure.js';
+import { receiverFailures, type FailureMapping } from './request-failures.js';
 
 /** The http settings; the two limits are optional for callers that build settings by hand (defaults apply). */
 export type HttpSettings = Omit<AgentConfig['http'], 'deadline_ms' | 'max_response_bytes'>
@@ -67,7 +68,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export interface PostOptions {
+export interface RequestOptions {
   agent: Agent;
   http: HttpSettings;
   log: Logger;
@@ -80,6 +81,11 @@ export interface PostOptions {
   failedMessage?: string;
   /** The hint when retries run out. */
   unavailableHint?: string;
+  /**
+   * What each failure means to the caller; by default the receiver's (RECEIVER_* errors, with
+   * `setting` and `unavailableHint`). Orthanc maps them into the database family.
+   */
+  failures?: FailureMapping;
 }
 
 export interface RequestSpec {
@@ -110,7 +116,7 @@ function deadlineSignal(outer: AbortSignal, ms: number): { signal: AbortSignal; 
 }
 
 /** One attempt: headers and whole body within http.deadline_ms, the body within http.max_response_bytes. */
-async function attempt(url: string, spec: RequestSpec, opts: PostOptions): Promise<HttpResponse> {
+async function attempt(url: string, spec: RequestSpec, opts: RequestOptions, failures: FailureMapping): Promise<HttpResponse> {
   const { http } = opts;
   const deadlineMs = http.deadline_ms ?? DEFAULT_DEADLINE_MS;
   const deadline = deadlineSignal(opts.signal, deadlineMs);
@@ -127,15 +133,16 @@ async function attempt(url: string, spec: RequestSpec, opts: PostOptions): Promi
     retryAfter = res.headers['retry-after'];
   } catch (err) {
     if (opts.signal.aborted) throw err;
-    if (exceededSize(err)) throw new AbortError(tooLargeFailure(spec.method, url, http.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES, err));
+    const request = { method: spec.method, url };
+    if (exceededSize(err)) throw new AbortError(failures({ kind: 'too-large', cap: http.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES, cause: err }, request));
     const reason = permanentReason(err);
-    if (reason) throw new AbortError(permanentFailure(url, reason, opts.setting ?? 'url', err));
+    if (reason) throw new AbortError(failures({ kind: 'permanent', reason, cause: err }, request));
     if (deadline.expired()) throw new DeadlineExceeded(deadlineMs);
     throw err;
   } finally {
     deadline.done();
   }
-  if (status === 401 || status === 403) throw new AbortError(authFailure(status, text));
+  if (status === 401 || status === 403) throw new AbortError(failures({ kind: 'refused', status, text }, { method: spec.method, url }));
   if (status === 429 || status >= 500) throw new RetryableStatus(status, parseRetryAfter(retryAfter));
   return { status, text };
 }
@@ -144,12 +151,14 @@ async function attempt(url: string, spec: RequestSpec, opts: PostOptions): Promi
  * Sends with bounded retries (exponential backoff with jitter) on outages: refused or reset
  * connections, timeouts (idle and overall), 429 and 5xx. 401/403, an oversized answer and
  * permanent failures (unknown host, TLS mismatch, not HTTP) stop at once. Other statuses are
- * returned for the caller to judge.
+ * returned for the caller to judge. Every request of the agent (receiver and Orthanc) goes
+ * through here; `opts.failures` says what a failure means to the caller.
  */
-export async function requestWithRetry(url: string, spec: RequestSpec, opts: PostOptions): Promise<HttpResponse> {
+export async function requestWithRetry(url: string, spec: RequestSpec, opts: RequestOptions): Promise<HttpResponse> {
   const { http, log, signal } = opts;
+  const failures = opts.failures ?? receiverFailures(opts.setting, opts.unavailableHint);
   try {
-    return await pRetry(() => attempt(url, spec, opts), {
+    return await pRetry(() => attempt(url, spec, opts, failures), {
       retries: http.retries,
       minTimeout: http.min_backoff_ms,
       maxTimeout: http.max_backoff_ms,
@@ -169,17 +178,22 @@ export async function requestWithRetry(url: string, spec: RequestSpec, opts: Pos
     if (signal.aborted) {
       throw signal.reason instanceof IndexerError ? signal.reason : new IndexerError('INTERRUPTED', 'delivery interrupted');
     }
-    const origin = new URL(url).origin;
-    throw new DeliveryError('RECEIVER_UNAVAILABLE', `receiver ${origin} unavailable after ${http.retries + 1} attempts (last: ${describe(err)})`, {
-      cause: err,
-      status: err instanceof RetryableStatus ? err.status : undefined,
-      hint: opts.unavailableHint ?? 'nothing was acknowledged: the next run resends from the same position',
-    });
+    throw failures({
+      kind: 'unavailable', attempts: http.retries + 1, last: describe(err), cause: err,
+      status: err instanceof RetryableStatus ? err.status : undefined, timedOut: timedOut(err),
+    }, { method: spec.method, url });
   }
 }
 
-export function postWithRetry(url: string, headers: Record<string, string>, body: Buffer, opts: PostOptions): Promise<HttpResponse> {
+export function postWithRetry(url: string, headers: Record<string, string>, body: Buffer, opts: RequestOptions): Promise<HttpResponse> {
   return requestWithRetry(url, { method: 'POST', headers, body }, opts);
+}
+
+const UNDICI_TIMEOUT = /^UND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT$/;
+
+/** The overall deadline or one of undici's idle timeouts. */
+function timedOut(err: unknown): boolean {
+  return err instanceof DeadlineExceeded || UNDICI_TIMEOUT.test(String((err as { code?: unknown } | null)?.code ?? ''));
 }
 
 function describe(err: unknown): string {

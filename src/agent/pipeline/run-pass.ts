@@ -1,7 +1,7 @@
 import { IndexerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Delivery } from '../delivery/delivery.js';
-import { captureUnhealthyError } from '../sources/source-health.js';
+import { captureUnhealthyError, RECONCILE_NEEDED_MESSAGE } from '../sources/source-health.js';
 import type { StudySource, VersionFloor } from '../sources/study-source.js';
 import { finishSummary, startSummary, type RunSummary } from './run-summary.js';
 
@@ -90,6 +90,7 @@ export async function runPass(
   }, async () => {
     await body(summary);
     warnUnidentified(deps, summary);
+    await warnReconcileNeeded(deps);
     // What was queued is delivered (nothing lost by waiting); now a broken capture fails the command.
     await requireHealthyCapture(deps);
   });
@@ -103,6 +104,12 @@ function warnUnidentified(deps: PassDeps, summary: RunSummary): void {
   const count = summary.invalid.missing_iuid;
   if (count === 0) return;
   deps.log.warn({ count, study_pks: summary.unidentified_study_pks ?? [] }, 'studies without a study_iuid were not sent: give them their Study Instance UID in the PACS');
+}
+
+/** While the source's "reconcile needed" mark is set, every pass says so (it still succeeds). */
+async function warnReconcileNeeded(deps: PassDeps): Promise<void> {
+  const mark = deps.source.reconcileNeeded ? await deps.source.reconcileNeeded() : null;
+  if (mark) deps.log.warn({ code: 'reconcile_needed', why: mark.why, since: mark.at }, RECONCILE_NEEDED_MESSAGE);
 }
 
 /**

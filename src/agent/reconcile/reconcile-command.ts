@@ -20,13 +20,14 @@ export async function runReconcile(ctx: CommandContext, session: ReconcileSessio
     save: () => reader.recordReconcile(report).finally(() => ctx.stdout(renderReport(report, ctx.stdoutInteractive === true))),
     messages: { finished: dryRun ? 'reconcile dry run finished' : 'reconcile finished', failed: 'reconcile failed', interrupted: 'reconcile interrupted' },
   }, async () => {
-    // Before anything is compared: only a reset of the source's change log that happened before this start is repaired.
+    // Before anything is compared: only a reset of the source's change log, or a "reconcile needed"
+    // mark, from before this start is repaired (cleared).
     const adopt = dryRun || !reader.beginRepair ? null : await reader.beginRepair();
     await reconcile({
       reader, source, client: session.client, delivery: session.delivery, log, signal: ctx.signal,
       center: ctx.config.center, readChunk: ctx.config.read_chunk,
     }, report);
     const adopted = adopt ? await adopt() : null;
-    if (adopted) log.info(adopted, 'reconcile repaired a reset change log');
+    if (adopted) log.info(adopted, 'reconcile repaired what was marked before it started');
   });
 }

@@ -14,7 +14,7 @@ import { addDelivery, DIFFERING_DAYS_SHOWN, type ReconcileReport } from './recon
 export interface ReconcileDeps {
   /** The source's reconcile capability; `source` keeps the dead letters. */
   reader: ReconcileReader;
-  source: Pick<StudySource, 'writeDeadLetters'>;
+  source: Pick<StudySource, 'writeDeadLetters' | 'removeSupersededDeadLetters'>;
   client: ReconcileClient;
   /** null for --dry-run: nothing is sent, no version is allocated. */
   delivery: Delivery | null;

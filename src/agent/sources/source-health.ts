@@ -1,9 +1,23 @@
 import { DatabaseError } from '../../shared/errors.js';
 
+/**
+ * The persistent "reconcile needed" mark: the agent knows changes may have been lost, or the
+ * receiver may hold studies the source no longer has. `token` changes every time it is set, so a
+ * reconcile clears only a mark it saw at its start (docs/reconcile.md, "Reconcile needed").
+ */
+export interface ReconcileMark {
+  why: string;
+  /** When it was (last) set, for people; never compared. */
+  at: string;
+  token: string;
+}
+
 /** One finding, without patient data: a stable code and the text naming the repair. */
 export interface CaptureFinding {
   code: string;
   message: string;
+  /** It loses changes: the source marks "reconcile needed" (docs/reconcile.md). */
+  loses?: boolean;
 }
 
 /**
@@ -31,3 +45,18 @@ export function captureUnhealthyError(health: CaptureHealth): DatabaseError {
     hint: 'until it is repaired PACS writes may fail or changes go uncaptured; `indexer check` shows every detail',
   });
 }
+
+/** Why a "reconcile needed" mark is set for these findings (those that lose changes), or null. */
+export function lostChangesWhy(health: Pick<CaptureHealth, 'problems'>): string | null {
+  const codes = [...new Set(health.problems.filter((p) => p.loses).map((p) => p.code))];
+  return codes.length === 0 ? null : `the capture lost changes: ${codes.join(', ')}`;
+}
+
+/** The `indexer check` line of a set mark: a failure (exit 3) until a repairing reconcile. */
+export function reconcileNeededLine(mark: ReconcileMark | null): { ok: false; exit: number; text: string } | null {
+  if (!mark) return null;
+  return { ok: false, exit: 3, text: `changes may be missing at the receiver (${mark.why}, since ${mark.at}): run \`indexer reconcile\`` };
+}
+
+/** Logged by every pass while the mark is set (the pass itself still succeeds). */
+export const RECONCILE_NEEDED_MESSAGE = 'changes may be missing at the receiver: run `indexer reconcile`';

@@ -2,7 +2,9 @@ import type { StudyRecord } from '../../shared/study-record.js';
 import type { RejectedRecord } from '../delivery/delivery.js';
 import type { ConversionStats } from '../record/conversion-stats.js';
 import type { DayBucket } from '../reconcile/day-buckets.js';
-import type { CaptureHealth } from './source-health.js';
+import type { CaptureHealth, ReconcileMark } from './source-health.js';
+
+export type { ReconcileMark } from './source-health.js';
 
 /**
  * What the pipeline needs from a PACS, so that every source (a change queue fed by triggers, a
@@ -48,8 +50,13 @@ export interface SourceStatus {
   dead_letters: number | null;
   /** The last `indexer reconcile` report, if any. */
   last_reconcile?: unknown;
-  /** Studies the source holds without a study_iuid: never sent (a few primary keys shown). */
-  missing_iuid?: { count: number; study_pks: number[] };
+  /**
+   * Studies the source holds without a study_iuid: never sent (a few primary keys shown); null
+   * when the source cannot count them without reading every study (Orthanc).
+   */
+  missing_iuid?: { count: number; study_pks: number[] } | null;
+  /** Set while changes may be missing at the receiver, until a repairing reconcile (docs/reconcile.md). */
+  reconcile_needed?: ReconcileMark | null;
   initial: { done: boolean; last_pk: number | null; start_seq: number | null; started_at: string | null; total: number | null };
 }
 
@@ -115,7 +122,8 @@ export interface ReconcileReader {
   allocateVersionAbove(floor: number): Promise<number>;
   /**
    * A repairing run calls this before comparing; the function it returns runs once the repair
-   * succeeded (e.g. adopting a change queue reset before the start). Returns what it did, or null.
+   * succeeded (e.g. adopting a change queue reset before the start, clearing the "reconcile
+   * needed" mark seen at the start). Returns what it did, or null.
    */
   beginRepair?(): Promise<() => Promise<Record<string, unknown> | null>>;
   /** Stores the report, shown by `indexer status` as last_reconcile. */
@@ -137,6 +145,15 @@ export interface StudySource extends Partial<DeadLetterStore> {
   recordError(error: object): Promise<void>;
   status(): Promise<SourceStatus>;
   close(): Promise<void>;
+  /**
+   * Removes the dead letters of these studies kept with a lower version: the receiver just
+   * acknowledged a newer one. Cheap when the source keeps none. Optional with the dead letters.
+   */
+  removeSupersededDeadLetters?(delivered: readonly { study_iuid: string; source_seq: number }[]): Promise<number>;
+  /** The "reconcile needed" mark, or null (optional: a source without one never asks for a reconcile). */
+  reconcileNeeded?(): Promise<ReconcileMark | null>;
+  /** Sets (or renews) the mark; kept until a repairing reconcile that began after it succeeds. */
+  markReconcileNeeded?(why: string): Promise<void>;
   /** Optional: the pending changes (sources with a change queue). */
   inspectQueue?(limit: number): Promise<QueueReport>;
   /** Optional: reconciliation with the receiver. */

@@ -29,17 +29,47 @@ function isExempt(list: BlockList, addr: string): boolean {
 }
 
 /**
+ * Whose connections count together against the per-address cap: an IPv4 address as it is (also
+ * when it arrives IPv4-mapped, `::ffff:192.0.2.1`, on a dual-stack socket), an IPv6 address by its
+ * /64 — a single subscriber or host is handed a whole /64 and can use any address in it, so a cap
+ * per IPv6 address would cap nothing. Many distinct IPv4 addresses or /64s are not stopped here:
+ * the global cap and a reverse proxy or firewall are the defence against such floods.
+ */
+export function connectionGroup(addr: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  if (mapped) return mapped[1]!;
+  if (isIP(addr) !== 6) return addr;
+  return `${expandIPv6(addr).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone dropped, `::` expanded, embedded IPv4 converted), as lowercase hex without leading zeros. */
+function expandIPv6(addr: string): string[] {
+  let text = addr.split('%')[0]!.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => parseInt(g, 16).toString(16));
+}
+
+/**
  * The global connection cap (server.maxConnections) alone lets one client, even without a key,
  * lock every other out by opening that many sockets. So connections are also counted per client
- * address, and one over its cap is destroyed on accept; and a socket that never sends a byte is
+ * address (IPv6: per /64, connectionGroup), and one over its cap is destroyed on accept; and a socket that never sends a byte is
  * closed after `firstByteMs`, well before the headers timeout.
  */
 export function guardConnections(server: Server, settings: ConnectionGuardSettings): void {
   const open = new Map<string, number>();
   const exempt = blockListOf(settings.exempt);
   server.on('connection', (socket: Socket) => {
-    const addr = socket.remoteAddress ?? '';
-    if (settings.perAddress > 0 && !isExempt(exempt, addr)) {
+    const remote = socket.remoteAddress ?? '';
+    if (settings.perAddress > 0 && !isExempt(exempt, remote)) {
+      const addr = connectionGroup(remote);
       const n = (open.get(addr) ?? 0) + 1;
       if (n > settings.perAddress) {
         socket.destroy();

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ownCenter, requireRole } from '../http/auth.js';
+import { ownCenter, requireOwnCenterKey, requireRole } from '../http/auth.js';
 import { decodeBody } from '../http/body-decoding.js';
 import { errorResponses, ingestBodyDocs, ingestBodySchema, ingestResultSchema } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
@@ -8,10 +8,11 @@ import { legacyCenter } from '../services/ingest-service.js';
 export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ingest, limits } = deps;
   const onRequest = requireRole(deps.store.access, 'center', deps.limiter);
+  const ownCenterOnly = requireOwnCenterKey(deps.store.access, deps.limiter);
   const preParsing = decodeBody(limits);
 
   app.post<{ Params: { center: string }; Body: { records: unknown[] } }>('/api/v2/centers/:center/studies', {
-    onRequest,
+    onRequest: ownCenterOnly,
     preParsing,
     bodyLimit: Math.max(limits.bodyBytes, limits.decompressedBytes),
     schema: {

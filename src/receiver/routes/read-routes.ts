@@ -38,6 +38,11 @@ function realSortAt(v: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
+/**
+ * Not signed: a well-formed cursor made by hand only positions the keyset (a read token may read
+ * every page anyway), and a signature would need a secret shared by every instance and kept across
+ * restarts, which the receiver has nowhere to keep. Malformed ones are refused (docs/receiver.md).
+ */
 export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.sortAt, k.id]), 'utf8').toString('base64url');
 }
@@ -52,7 +57,7 @@ export function decodeCursor(cursor: string | undefined): Keyset | null {
   } catch {
     // fall through: any undecodable cursor is the client's error
   }
-  throw badRequest('query parameter "cursor" is not a cursor this receiver issued (pass next_cursor back unchanged)');
+  throw badRequest('query parameter "cursor" is not a valid cursor (pass next_cursor back unchanged)');
 }
 
 const TEXT_FILTERS = ['patient_id', 'center', 'modality', 'accession_no', 'study_iuid', 'name', 'description'] as const;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../http/api-error.js';
-import { ownCenter, requireRole } from '../http/auth.js';
+import { ownCenter, requireOwnCenterKey } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
 
@@ -58,7 +58,7 @@ function checkDay(day: string): string {
 
 /** What `indexer reconcile` asks of the receiver: a centre key, about its own centre only. */
 export function reconcileRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const onRequest = requireRole(deps.store.access, 'center', deps.limiter);
+  const onRequest = requireOwnCenterKey(deps.store.access, deps.limiter);
   const security = [{ bearer: [] }];
 
   app.get<{ Params: { center: string } }>('/api/v2/centers/:center/reconcile/days', {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ownCenter, requireRole } from '../http/auth.js';
+import { ownCenter, requireOwnCenterKey } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
 
@@ -21,7 +21,7 @@ const floorResponse = {
  * or restored (docs/design.md). One indexed read of a few counter rows.
  */
 export function versionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const onRequest = requireRole(deps.store.access, 'center', deps.limiter);
+  const onRequest = requireOwnCenterKey(deps.store.access, deps.limiter);
   app.get<{ Params: { center: string } }>('/api/v2/centers/:center/source-seq', {
     onRequest,
     schema: {

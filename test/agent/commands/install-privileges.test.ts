@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inspectCapture } from '../../../src/agent/sources/dcm4chee/capture-objects.js';
 import { queueEntries } from '../../helpers/capture.js';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { createPacsdb } from '../../helpers/pacsdb.js';
 import { CENTER, KEY, runCli, writeSiteConfig } from '../support/agent-harness.js';
@@ -12,11 +12,11 @@ import { TestAccount, readmeGrants } from '../support/mysql-account.js';
 describe('install and uninstall under least privilege (built CLI)', () => {
   let db: TestDatabase;
   let agent: TestAccount;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   const extra: TestAccount[] = [];
 
   beforeAll(async () => {
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('install_privileges', { [CENTER]: KEY });
   });
   afterEach(async () => {
     await db?.drop();

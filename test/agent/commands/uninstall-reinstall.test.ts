@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectCapture } from '../../../src/agent/sources/dcm4chee/capture-objects.js';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { CENTER, KEY, createSite, queueCount, runCli, writeSiteConfig } from '../support/agent-harness.js';
 
@@ -12,14 +12,14 @@ import { CENTER, KEY, createSite, queueCount, runCli, writeSiteConfig } from '..
  */
 describe('uninstall with changes queued, and what a reinstall needs', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
 
   beforeAll(async () => {
     db = await createSite('fixture', 'reinstall');
     writer = new Dcm4cheeWriter(db.conn);
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('uninstall_reinstall', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     await writer.storeStudy(await writer.createPatient({ patId: '1', name: 'A^B' }));
     expect((await runCli(['initial'], dir)).code).toBe(0);
@@ -59,7 +59,7 @@ describe('uninstall with changes queued, and what a reinstall needs', () => {
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stderr).toMatch(/"level":40[^\n]*"code":"initial_not_done"/);
     expect((await runCli(['initial'], dir)).code).toBe(0);
-    expect(receiver.forCenter(CENTER).size).toBe(3);
+    expect((await receiver.held(CENTER)).size).toBe(3);
     const after = await runCli(['sync'], dir);
     expect(after.stderr).not.toContain('initial_not_done');
   });

@@ -3,7 +3,7 @@ import { printable } from '../../../src/agent/delivery/http-failure.js';
 import { createReceiverClient, parseAnswer } from '../../../src/agent/delivery/receiver-client.js';
 import { parseFloor } from '../../../src/agent/delivery/version-floor.js';
 import { tombstoneRecord } from '../../../src/agent/record/tombstone-record.js';
-import { MAX_SOURCE_SEQ } from '../../../src/shared/record-limits.js';
+import { MAX_SOURCE_SEQ, MAX_VERSION_FLOOR } from '../../../src/shared/record-limits.js';
 import type { StudyRecord } from '../../../src/shared/study-record.js';
 import { sendJson, startHostileServer, type HostileServer } from '../../helpers/hostile-server.js';
 import { silentLog } from '../support/agent-harness.js';
@@ -98,8 +98,10 @@ describe('printable', () => {
 });
 
 describe('version floor above what the agent can allocate above', () => {
-  it(`accepts up to ${MAX_SOURCE_SEQ} (2^53-2^32); refuses above it, naming the value and the recovery`, () => {
-    expect(parseFloor(JSON.stringify({ center: '000', highest_source_seq: MAX_SOURCE_SEQ }))).toBe(MAX_SOURCE_SEQ);
+  // Up to MAX_SOURCE_SEQ − 2^31: a floor at the maximum itself would leave no version to allocate.
+  it(`accepts up to ${MAX_VERSION_FLOOR} (2^53-2^32-2^31); refuses above it, naming the value and the recovery`, () => {
+    expect(parseFloor(JSON.stringify({ center: '000', highest_source_seq: MAX_VERSION_FLOOR }))).toBe(MAX_VERSION_FLOOR);
+    expect(protocolError(() => parseFloor(JSON.stringify({ center: '000', highest_source_seq: MAX_SOURCE_SEQ }))).code).toBe('RECEIVER_PROTOCOL');
     const e = protocolError(() => parseFloor(JSON.stringify({ center: '000', highest_source_seq: Number.MAX_SAFE_INTEGER })));
     expect(e.code).toBe('RECEIVER_PROTOCOL');
     expect(e.message).toContain(String(Number.MAX_SAFE_INTEGER));

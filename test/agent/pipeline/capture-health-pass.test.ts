@@ -1,7 +1,7 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { createPacsdb } from '../../helpers/pacsdb.js';
 import { CENTER, KEY, createSite, queueCount, runCli, spawnCli, waitFor, writeSiteConfig, type CliResult } from '../support/agent-harness.js';
@@ -25,7 +25,7 @@ describe('a broken capture fails sync, initial and status (exit 3), after delive
   let agent: TestAccount;
   let pacs: TestAccount;
   let pacsConn: mysql.Connection;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
   const grantOn = (table: string, privilege: string) => `GRANT ${privilege} ON \`${db.name}\`.\`${table}\` TO '${agent.user}'@'%';`;
@@ -37,7 +37,7 @@ describe('a broken capture fails sync, initial and status (exit 3), after delive
     await pacs.apply(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db.name}\`.* TO ${pacs.account}`);
     pacsConn = await pacs.connect(db);
     writer = new Dcm4cheeWriter(pacsConn);
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('capture_health_pass', { [CENTER]: KEY });
     dir = agent.siteConfig(db, { url: receiver.url });
     const grants = readmeGrants(db.name, agent.account);
     for (const g of grants.install) await agent.apply(g);
@@ -56,7 +56,7 @@ describe('a broken capture fails sync, initial and status (exit 3), after delive
     await pacs?.drop();
   });
 
-  const live = () => [...receiver.forCenter(CENTER).values()].filter((r) => !r.deleted).length;
+  const live = async () => [...(await receiver.held(CENTER)).values()].filter((r) => !r.deleted).length;
 
   it('healthy: an idle sync and status exit 0, status says capture ok', async () => {
     const sync = await runCli(['sync'], dir);
@@ -71,10 +71,10 @@ describe('a broken capture fails sync, initial and status (exit 3), after delive
     await agent.apply(`REVOKE TRIGGER ON \`${db.name}\`.\`study\` FROM ${agent.account}`);
     const broken = await writer.createPatient({ patId: '3-5', name: 'TRES^TRES' }).then((pk) => writer.storeStudy(pk)).catch((e: unknown) => e);
     expect(broken).toMatchObject({ errno: 1142 });
-    const before = live();
+    const before = await live();
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(3);
-    expect(live()).toBe(before + 1);
+    expect(await live()).toBe(before + 1);
     expect(await queueCount(db.conn)).toBe(0);
     expect(sync.stderr).toContain('every PACS INSERT, UPDATE and DELETE on study fails');
     expect(sync.stderr).toContain(grantOn('study', 'TRIGGER'));
@@ -131,14 +131,14 @@ describe('a broken capture fails sync, initial and status (exit 3), after delive
 
 describe('a dropped trigger or a reset queue fails sync and initial (exit 3) naming the repair', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
 
   beforeAll(async () => {
     db = await createSite('fixture', 'health_m2');
     writer = new Dcm4cheeWriter(db.conn);
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('capture_health_pass', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     for (let i = 0; i < 3; i += 1) await writer.storeStudy(await writer.createPatient({ patId: `${i}`, name: `P^${i}` }));
     expect((await runCli(['initial'], dir)).code).toBe(0);
@@ -154,7 +154,7 @@ describe('a dropped trigger or a reset queue fails sync and initial (exit 3) nam
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(3);
     expect(await queueCount(db.conn)).toBe(0);
-    expect(receiver.forCenter(CENTER).size).toBe(4);
+    expect((await receiver.held(CENTER)).size).toBe(4);
     expect(sync.stderr).toContain('triggers missing: indexer_study_ad');
     expect(sync.stderr).toContain('run `indexer install`, then `indexer reconcile`');
     const initial = await runCli(['initial', '--restart'], dir);
@@ -186,17 +186,17 @@ describe('a dropped trigger or a reset queue fails sync and initial (exit 3) nam
     await writer.storeStudy(await writer.createPatient({ patId: '10', name: 'D^D' }));
     await db.conn.query('TRUNCATE TABLE study_service');
     await writer.storeStudy(await writer.createPatient({ patId: '11', name: 'O^O' }));
-    const before = receiver.forCenter(CENTER).size;
+    const before = (await receiver.held(CENTER)).size;
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(3);
-    expect(receiver.forCenter(CENTER).size).toBe(before + 1);
+    expect((await receiver.held(CENTER)).size).toBe(before + 1);
     expect(sync.stderr).toContain('change queue study_service was truncated or recreated');
     expect(sync.stderr).toContain('run `indexer reconcile`');
     const status = await runCli(['status'], dir);
     expect(status.code).toBe(3);
     expect(statusOf(status).capture!.problems.map((p) => p.code)).toEqual(['queue_reset']);
     expect((await runCli(['reconcile'], dir)).code).toBe(0);
-    expect(receiver.forCenter(CENTER).size).toBe(before + 2);
+    expect((await receiver.held(CENTER)).size).toBe(before + 2);
     expect((await runCli(['sync'], dir)).code).toBe(0);
   });
 });

@@ -1,21 +1,21 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { CENTER, KEY, createSite, projectLive, queueCount, runCli, sourceStudies, spawnCli, stateValue, waitFor, writeSiteConfig } from '../support/agent-harness.js';
 
 /** SIGKILL of the built CLI in the middle of a pass, then a rerun: nothing lost. */
 describe('killed mid-pass (built CLI, fixture schema)', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let writer: Dcm4cheeWriter;
   let dir: string;
   const STUDIES = 240;
 
   beforeAll(async () => {
     db = await createSite('fixture', 'crash');
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('crash_resume', { [CENTER]: KEY });
     writer = new Dcm4cheeWriter(db.conn);
     dir = writeSiteConfig(db, { url: receiver.url, read_chunk: 20, batch_size: 10, max_in_flight: 1 });
     const p = await writer.createPatient({ patId: '3.705.779-7', name: 'PEÑA^MARÍA' });
@@ -27,13 +27,13 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
   });
 
   const expectEqual = async (conn: mysql.Connection) => {
-    expect(projectLive(receiver.forCenter(CENTER) as never)).toEqual(await sourceStudies(conn));
+    expect(projectLive((await receiver.held(CENTER)) as never)).toEqual(await sourceStudies(conn));
   };
 
   it('initial killed mid-way resumes after the last acknowledged chunk', async () => {
-    receiver.delayMs = 100;
+    receiver.proxy.latencyMs = 100;
     const { child, done } = spawnCli(['initial'], dir);
-    await waitFor(() => receiver.counts.batches >= 5, 'five batches');
+    await waitFor(() => receiver.batches() >= 5, 'five batches');
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     const lastPk = Number(await stateValue(db.conn, 'initial.last_pk'));
@@ -44,7 +44,7 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
     // A change made while the agent was down, to a study the load had already sent.
     const [[first]] = await db.conn.query<mysql.RowDataPacket[]>('SELECT MIN(pk) AS pk FROM study');
     await writer.updateStudy(Number(first!.pk), { desc: 'CHANGED WHILE DOWN' });
-    receiver.delayMs = 0;
+    receiver.proxy.latencyMs = 0;
     const rerun = await runCli(['initial'], dir);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain('initial load resuming');
@@ -58,16 +58,16 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
     await db.conn.query("UPDATE study SET study_desc = CONCAT(study_desc, '-v2'), updated_time = NOW()");
     const queued = await queueCount(db.conn);
     expect(queued).toBe(STUDIES);
-    receiver.delayMs = 100;
-    const batches = receiver.counts.batches;
+    receiver.proxy.latencyMs = 100;
+    const batches = receiver.batches();
     const { child, done } = spawnCli(['sync'], dir);
-    await waitFor(() => receiver.counts.batches >= batches + 5, 'five batches');
+    await waitFor(() => receiver.batches() >= batches + 5, 'five batches');
     child.kill('SIGKILL');
     await done;
     const left = await queueCount(db.conn);
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(queued);
-    receiver.delayMs = 0;
+    receiver.proxy.latencyMs = 0;
     const rerun = await runCli(['sync'], dir); // also proves the killed pass's lock was released
     expect(rerun.code, rerun.stderr).toBe(0);
     await expectEqual(db.conn);
@@ -75,10 +75,10 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
   });
 
   it('--restart loads everything again with higher versions', async () => {
-    const before = new Map([...receiver.forCenter(CENTER)].map(([k, r]) => [k, r.source_seq]));
+    const before = new Map([...(await receiver.held(CENTER))].map(([k, r]) => [k, r.source_seq]));
     const res = await runCli(['initial', '--restart'], dir);
     expect(res.code, res.stderr).toBe(0);
-    for (const [iuid, r] of receiver.forCenter(CENTER)) expect(r.source_seq).toBeGreaterThan(before.get(iuid)!);
+    for (const [iuid, r] of await receiver.held(CENTER)) expect(r.source_seq).toBeGreaterThan(before.get(iuid)!);
     await expectEqual(db.conn);
   });
 
@@ -87,7 +87,7 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
     const [gone, changed] = rows as [mysql.RowDataPacket, mysql.RowDataPacket];
     await writer.deleteStudy(Number(gone.pk));
     await writer.updateStudy(Number(changed.pk), { desc: 'CORREGIDO' });
-    expect(receiver.forCenter(CENTER).get(String(gone.study_iuid))?.deleted).toBe(false);
+    expect((await receiver.held(CENTER)).get(String(gone.study_iuid))?.deleted).toBe(false);
     const res = await runCli(['initial', '--restart'], dir);
     expect(res.code, res.stderr).toBe(0);
     // The walk covered the update; the deletion is not in the walk and stays queued for sync.
@@ -95,16 +95,16 @@ describe('killed mid-pass (built CLI, fixture schema)', () => {
     expect(queued.map((q) => q.op)).toEqual(['D']);
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(0);
-    expect(receiver.forCenter(CENTER).get(String(gone.study_iuid))?.deleted).toBe(true);
-    expect(receiver.forCenter(CENTER).get(String(changed.study_iuid))?.study_description).toBe('CORREGIDO');
+    expect((await receiver.held(CENTER)).get(String(gone.study_iuid))?.deleted).toBe(true);
+    expect((await receiver.held(CENTER)).get(String(changed.study_iuid))?.study_description).toBe('CORREGIDO');
     await expectEqual(db.conn);
   });
 
   it('initial again without --restart says it is done and sends nothing', async () => {
-    const requests = receiver.counts.requests;
+    const requests = receiver.requests();
     const res = await runCli(['initial'], dir);
     expect(res.code).toBe(0);
     expect(res.stderr).toContain('already complete');
-    expect(receiver.counts.requests).toBe(requests);
+    expect(receiver.requests()).toBe(requests);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { CENTER, KEY, createSite, runCli, writeSiteConfig } from '../support/agent-harness.js';
 
@@ -14,14 +14,14 @@ const warnLine = (stderr: string) =>
  */
 describe('studies without a study_iuid', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let blank: number;
 
   beforeAll(async () => {
     db = await createSite('fixture', 'no_iuid');
     const writer = new Dcm4cheeWriter(db.conn);
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('unidentified_studies', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     const patient = await writer.createPatient({ patId: '5-5', name: 'SINUID^PEDRO' });
     blank = await writer.storeStudy(patient);
@@ -37,7 +37,7 @@ describe('studies without a study_iuid', () => {
     const initial = await runCli(['initial'], dir);
     expect(initial.code, initial.stderr).toBe(0);
     expect(warnLine(initial.stderr)).toEqual([expect.objectContaining({ level: 40, count: 1, study_pks: [blank] })]);
-    expect(receiver.forCenter(CENTER).size).toBe(1);
+    expect((await receiver.held(CENTER)).size).toBe(1);
     await db.conn.query("UPDATE study SET study_desc = 'CAMBIO' WHERE pk = ?", [blank]);
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(0);

@@ -1,25 +1,24 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentHash } from '../../../src/shared/content-hash.js';
-import type { StudyRecord } from '../../../src/shared/study-record.js';
+import { contentHash, hashDigest } from '../../../src/shared/content-hash.js';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { CENTER, KEY, createSite, queueCount, runCli, stateValue, writeSiteConfig } from '../support/agent-harness.js';
 import { dropTriggers, expectHeldEqualsSource, reconcileReport, writeDays } from './support/reconcile-site.js';
 
 /**
  * The drift no trigger can see, each case followed by `indexer reconcile` (built CLI, real
- * MariaDB, the fake receiver's reconcile endpoints): afterwards the receiver equals the source
+ * MariaDB, the real receiver's reconcile endpoints): afterwards the receiver equals the source
  * record by record.
  */
-describe('indexer reconcile repairs drift (built CLI, fake receiver)', () => {
+describe('indexer reconcile repairs drift (built CLI, real receiver)', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
 
-  const held = () => receiver.forCenter(CENTER) as unknown as Map<string, Record<string, unknown>>;
+  const held = async () => (await receiver.held(CENTER)) as unknown as Map<string, Record<string, unknown>>;
   const studyPks = async (): Promise<number[]> => {
     const [rows] = await db.conn.query<mysql.RowDataPacket[]>('SELECT pk FROM study ORDER BY pk');
     return rows.map((r) => Number(r.pk));
@@ -27,20 +26,20 @@ describe('indexer reconcile repairs drift (built CLI, fake receiver)', () => {
   async function reconcileAndCheck(): Promise<Record<string, unknown>> {
     const res = await runCli(['reconcile'], dir);
     expect(res.code, res.stderr).toBe(0);
-    await expectHeldEqualsSource(held(), db.conn);
+    await expectHeldEqualsSource(await held(), db.conn);
     return reconcileReport(res.stderr);
   }
 
   beforeAll(async () => {
     db = await createSite('fixture', 'reconcile');
     await db.conn.query("SET SESSION sql_mode = ''");
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('reconcile_drift', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     writer = new Dcm4cheeWriter(db.conn);
     await writeDays(writer, db.conn, 60);
     const res = await runCli(['initial'], dir);
     expect(res.code, res.stderr).toBe(0);
-    await expectHeldEqualsSource(held(), db.conn);
+    await expectHeldEqualsSource(await held(), db.conn);
   });
   afterAll(async () => {
     await receiver?.close();
@@ -48,9 +47,9 @@ describe('indexer reconcile repairs drift (built CLI, fake receiver)', () => {
   });
 
   it('with nothing drifted, compares every day, finds no difference and sends nothing', async () => {
-    const batches = receiver.counts.batches;
+    const batches = receiver.batches();
     const report = await reconcileAndCheck();
-    expect(receiver.counts.batches).toBe(batches);
+    expect(receiver.batches()).toBe(batches);
     expect(report).toMatchObject({ ok: true, days_differing: 0, missing: 0, different: 0, extra: 0, resent: 0, tombstones: 0 });
     expect(report.days_compared).toBeGreaterThan(5);
     expect(report.source_studies).toBe(report.receiver_studies);
@@ -66,12 +65,12 @@ describe('indexer reconcile repairs drift (built CLI, fake receiver)', () => {
     await writer.deleteStudy(pks[2]!);
     expect((await runCli(['install'], dir)).code).toBe(0);
     expect((await runCli(['sync'], dir)).code).toBe(0);
-    await expect(expectHeldEqualsSource(held(), db.conn)).rejects.toThrow();
+    await expect(expectHeldEqualsSource(await held(), db.conn)).rejects.toThrow();
 
-    const before = JSON.stringify([...held()]);
+    const before = JSON.stringify([...(await held())]);
     const dry = await runCli(['reconcile', '--dry-run'], dir);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(JSON.stringify([...held()])).toBe(before);
+    expect(JSON.stringify([...(await held())])).toBe(before);
     expect(reconcileReport(dry.stderr, 'reconcile dry run finished')).toMatchObject({
       dry_run: true, missing: 4, different: 1, extra: 1, moved: 1, resent: 0, tombstones: 0,
     });
@@ -92,7 +91,7 @@ describe('indexer reconcile repairs drift (built CLI, fake receiver)', () => {
     await db.conn.query('TRUNCATE TABLE study_service');
     // sync reports the reset (exit 3, "run `indexer reconcile`"); it cannot re-send what was lost.
     expect((await runCli(['sync'], dir)).code).toBe(3);
-    await expect(expectHeldEqualsSource(held(), db.conn)).rejects.toThrow();
+    await expect(expectHeldEqualsSource(await held(), db.conn)).rejects.toThrow();
     const report = await reconcileAndCheck();
     expect(report).toMatchObject({ missing: 1, different: 1, extra: 1 });
   });
@@ -106,25 +105,34 @@ describe('indexer reconcile repairs drift (built CLI, fake receiver)', () => {
     expect((await runCli(['install'], dir)).code).toBe(0);
     // The recreated queue lacks the generation marker: sync reports the reset (exit 3) until reconcile.
     expect((await runCli(['sync'], dir)).code).toBe(3);
-    await expect(expectHeldEqualsSource(held(), db.conn)).rejects.toThrow();
+    await expect(expectHeldEqualsSource(await held(), db.conn)).rejects.toThrow();
     const report = await reconcileAndCheck();
     expect(Number(report.different)).toBeGreaterThanOrEqual(1);
     expect(report).toMatchObject({ extra: 1 });
   });
 
   it('receiver restored from an older backup: lost studies, older versions and resurrected deletions are repaired', async () => {
-    const records = [...receiver.records.entries()];
+    const records = [...(await receiver.held(CENTER)).entries()];
     const live = records.filter(([, r]) => !r.deleted);
     const dead = records.filter(([, r]) => r.deleted);
     expect(dead.length).toBeGreaterThan(0);
-    receiver.records.delete(live[0]![0]);
-    receiver.records.delete(live[1]![0]);
+    // The restore, written into the receiver's tables as a backup would have left them.
+    const central = receiver.receiver.db.conn;
+    const rows = 'SELECT s.id FROM studies s JOIN centers c ON c.id = s.center_id WHERE c.code = ? AND s.study_iuid IN (?)';
+    const [lost] = await central.query<mysql.RowDataPacket[]>(rows, [CENTER, [live[0]![0], live[1]![0]]]);
+    await central.query('DELETE FROM study_modalities WHERE study_id IN (?)', [lost.map((r) => r.id)]);
+    await central.query('DELETE FROM studies WHERE id IN (?)', [lost.map((r) => r.id)]);
     const old = { ...live[2]![1], study_description: 'VERSIÓN ANTIGUA', study_series: 1, source_seq: 1 };
-    receiver.records.set(live[2]![0], { ...old, content_hash: contentHash(old) });
+    const oldHash = contentHash(old);
+    const [[older]] = await central.query<mysql.RowDataPacket[]>(rows, [CENTER, [live[2]![0]]]);
+    await central.query('UPDATE studies SET study_description = ?, study_series = 1, source_seq = 1, content_hash = ?, digest = ? WHERE id = ?',
+      [old.study_description, oldHash, hashDigest(oldHash).toString(), older!.id]);
     // A study deleted at the source, alive again at the receiver (its tombstone came after the backup).
-    const [deadKey, deadRecord] = dead[0]!;
-    receiver.records.set(deadKey, { ...deadRecord, deleted: false, study_datetime: '2024-02-12T03:15:00', content_hash: 'f'.repeat(32), source_seq: 2 } as StudyRecord);
-    await expect(expectHeldEqualsSource(held(), db.conn)).rejects.toThrow();
+    const [deadKey] = dead[0]!;
+    const [[resurrected]] = await central.query<mysql.RowDataPacket[]>(rows, [CENTER, [deadKey]]);
+    await central.query("UPDATE studies SET deleted = 0, study_datetime = '2024-02-12 03:15:00', sort_at = '2024-02-12 03:15:00', content_hash = ?, digest = ?, source_seq = 2 WHERE id = ?",
+      ['f'.repeat(32), hashDigest('f'.repeat(32)).toString(), resurrected!.id]);
+    await expect(expectHeldEqualsSource(await held(), db.conn)).rejects.toThrow();
     const report = await reconcileAndCheck();
     expect(report).toMatchObject({ missing: 2, different: 1, extra: 1, stale: 0 });
   });

@@ -7,19 +7,19 @@ import { runLockName } from '../../../src/agent/sources/dcm4chee/run-lock.js';
 import { openRuntimeWaiting } from '../../../src/agent/reconcile/reconcile-session.js';
 import { LockBusyError } from '../../../src/shared/errors.js';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { BATCHES, RECONCILE_READS, startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { CENTER, KEY, createSite, runCli, silentLog, spawnCli, stateValue, waitFor, writeSiteConfig } from '../support/agent-harness.js';
 import { dropTriggers, expectHeldEqualsSource, reconcileReport, writeDays } from './support/reconcile-site.js';
 
 /** The pass lock shared with sync, and every way a reconcile can fail. */
-describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () => {
+describe('indexer reconcile: lock and failures (built CLI, real receiver)', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
   let locker: mysql.Connection;
-  const held = () => receiver.forCenter(CENTER) as unknown as Map<string, Record<string, unknown>>;
+  const held = async () => (await receiver.held(CENTER)) as unknown as Map<string, Record<string, unknown>>;
 
   /** Drift on `days` different days, invisible to sync (written without triggers). */
   async function drift(days: number): Promise<void> {
@@ -31,7 +31,7 @@ describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () =
 
   beforeAll(async () => {
     db = await createSite('fixture', 'reconcile_lock');
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('reconcile_lock_faults', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     writer = new Dcm4cheeWriter(db.conn);
     locker = await mysql.createConnection(db.options);
@@ -51,12 +51,12 @@ describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () =
     let stderr = '';
     run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor(() => stderr.includes('reconcile waits for it'), 'reconcile waiting for the lock');
-    expect(receiver.counts.reconcileRequests).toBe(0);
+    expect(receiver.proxy.count(RECONCILE_READS)).toBe(0);
     await locker.query('SELECT RELEASE_LOCK(?)', [runLockName(db.name)]);
     const res = await run.done;
     expect(res.code, res.stderr).toBe(0);
     expect(reconcileReport(res.stderr)).toMatchObject({ missing: 2 });
-    await expectHeldEqualsSource(held(), db.conn);
+    await expectHeldEqualsSource(await held(), db.conn);
   });
 
   it('gives up after its bounded wait with LOCK_BUSY (exit 4 at the CLI)', async () => {
@@ -74,12 +74,12 @@ describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () =
 
   it('a sync started while reconcile repairs exits 4 (lock busy); a dry run takes no lock', async () => {
     await drift(4);
-    receiver.delayMs = 400;
+    receiver.proxy.latencyMs = 400;
     try {
       const run = spawnCli(['reconcile'], dir);
       await waitFor(async () => {
         const [rows] = await locker.query<mysql.RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS h', [runLockName(db.name)]);
-        return rows[0]!.h !== null && receiver.counts.reconcileRequests > 0;
+        return rows[0]!.h !== null && receiver.proxy.count(RECONCILE_READS) > 0;
       }, 'reconcile holding the lock');
       const sync = await runCli(['sync'], dir);
       expect(sync.code).toBe(4);
@@ -89,56 +89,56 @@ describe('indexer reconcile: lock and failures (built CLI, fake receiver)', () =
       const res = await run.done;
       expect(res.code, res.stderr).toBe(0);
     } finally {
-      receiver.delayMs = 0;
+      receiver.proxy.latencyMs = 0;
     }
-    await expectHeldEqualsSource(held(), db.conn);
+    await expectHeldEqualsSource(await held(), db.conn);
   });
 
   it('a repair the receiver cannot take: exit 6, reported as failed in reconcile.last, last_error and status; the next run repairs', async () => {
     await drift(1);
-    receiver.postFaults.push(...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 503 })));
+    receiver.proxy.enqueue(BATCHES, ...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 503 })));
     const res = await runCli(['reconcile'], dir);
     expect(res.code).toBe(6);
     expect(reconcileReport(res.stderr, 'reconcile failed')).toMatchObject({ ok: false, missing: 1, error: { code: 'RECEIVER_UNAVAILABLE' } });
     const status = JSON.parse((await runCli(['status'], dir)).stdout) as Record<string, Record<string, unknown>>;
     expect(status.last_reconcile).toMatchObject({ ok: false, error: { code: 'RECEIVER_UNAVAILABLE' } });
     expect(status.last_error).toMatchObject({ command: 'reconcile', code: 'RECEIVER_UNAVAILABLE' });
-    await expect(expectHeldEqualsSource(held(), db.conn)).rejects.toThrow();
+    await expect(expectHeldEqualsSource(await held(), db.conn)).rejects.toThrow();
     expect((await runCli(['reconcile'], dir)).code).toBe(0);
-    await expectHeldEqualsSource(held(), db.conn);
+    await expectHeldEqualsSource(await held(), db.conn);
   });
 
   it('SIGTERM stops it between requests: exit 130, reported as interrupted; the next run completes the repair', async () => {
     await drift(3);
-    receiver.delayMs = 300;
+    receiver.proxy.latencyMs = 300;
     try {
       const run = spawnCli(['reconcile'], dir);
-      const start = receiver.counts.reconcileRequests;
-      await waitFor(() => receiver.counts.reconcileRequests >= start + 2, 'reconcile reading differing days');
+      const start = receiver.proxy.count(RECONCILE_READS);
+      await waitFor(() => receiver.proxy.count(RECONCILE_READS) >= start + 2, 'reconcile reading differing days');
       run.child.kill('SIGTERM');
       const res = await run.done;
       expect(res.code).toBe(130);
       expect(JSON.parse((await stateValue(db.conn, 'reconcile.last'))!)).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
     } finally {
-      receiver.delayMs = 0;
+      receiver.proxy.latencyMs = 0;
     }
     expect((await runCli(['reconcile'], dir)).code).toBe(0);
-    await expectHeldEqualsSource(held(), db.conn);
+    await expectHeldEqualsSource(await held(), db.conn);
   });
 
   it('a record the receiver rejects becomes a dead letter; the others are repaired (exit 0)', async () => {
     await drift(2);
     const [rows] = await db.conn.query<mysql.RowDataPacket[]>("SELECT study_iuid FROM study ORDER BY pk DESC LIMIT 1");
-    receiver.rejectIuids.add(String(rows[0]!.study_iuid));
+    receiver.proxy.corruptIuids.add(String(rows[0]!.study_iuid));
     const res = await runCli(['reconcile'], dir);
     expect(res.code, res.stderr).toBe(0);
     expect(reconcileReport(res.stderr)).toMatchObject({ missing: 2, rejected: 1, stored: 1 });
     expect(Number(JSON.parse((await runCli(['status'], dir)).stdout).dead_letters)).toBeGreaterThanOrEqual(1);
-    receiver.rejectIuids.clear();
+    receiver.proxy.corruptIuids.clear();
   });
 
   it('refuses clearly: receiver without reconcile endpoints (exit 6), wrong key (exit 5), legacy protocol (exit 2)', async () => {
-    receiver.inject({ kind: 'status', status: 404 });
+    receiver.proxy.enqueue(RECONCILE_READS, { kind: 'status', status: 404 });
     const old = await runCli(['reconcile'], dir);
     expect(old.code).toBe(6);
     expect(old.stderr).toContain('does not offer reconciliation');

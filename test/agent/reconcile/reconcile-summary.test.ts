@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
 import { CENTER, CLI, KEY, createSite, runCli, writeSiteConfig } from '../support/agent-harness.js';
 import { writeDays } from './support/reconcile-site.js';
@@ -12,13 +12,13 @@ import { writeDays } from './support/reconcile-site.js';
  */
 describe('indexer reconcile summary (built CLI)', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
 
   beforeAll(async () => {
     db = await createSite('fixture', 'reconcile_summary');
     await db.conn.query("SET SESSION sql_mode = ''");
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('reconcile_summary', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     await writeDays(new Dcm4cheeWriter(db.conn), db.conn, 5);
     const res = await runCli(['initial'], dir);
@@ -42,7 +42,7 @@ describe('indexer reconcile summary (built CLI)', () => {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INDEXER_')) env[k] = v;
     // stderr goes elsewhere, so only stdout is the terminal; the log level keeps the JSON logs out.
     const cmd = `cd '${dir}' && '${process.execPath}' '${CLI}' reconcile --dry-run --log-level silent 2>/dev/null`;
-    // Not spawnSync: the fake receiver answers from this process's event loop.
+    // Not spawnSync: the in-process receiver answers from this process's event loop.
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -6,7 +6,8 @@ import type { PacsQueryable } from './pacs-db.js';
 import { currentAccount, probePrivileges } from './privilege-probe.js';
 import { findQueueReset } from './queue-generation.js';
 import { readAllState, STATE } from './state-store.js';
-import type { CaptureFinding, CaptureHealth } from '../source-health.js';
+import { lostChangesWhy, type CaptureFinding, type CaptureHealth } from '../source-health.js';
+import { writeReconcileMark } from './reconcile-mark.js';
 
 export type { CaptureFinding, CaptureHealth } from '../source-health.js';
 
@@ -38,13 +39,25 @@ export async function inspectCaptureHealth(db: PacsQueryable, dbName?: string): 
 }
 
 export function healthOf(report: CaptureHealthReport): CaptureHealth {
-  const finding = (l: CaptureCheckLine): CaptureFinding => ({ code: l.code ?? 'capture', message: l.text.replace(/\n\s+/g, ' ') });
+  const finding = (l: CaptureCheckLine): CaptureFinding => ({ code: l.code ?? 'capture', message: l.text.replace(/\n\s+/g, ' '), ...(l.loses ? { loses: true } : {}) });
   const problems = report.lines.filter((l) => !l.ok).map(finding);
   return { ok: problems.length === 0, where: `PACS database ${report.capture.database}`, problems, notes: report.lines.filter((l) => l.ok && l.warn).map(finding) };
 }
 
+/** The capture's health; a problem that loses changes also marks "reconcile needed". */
 export async function captureHealth(db: PacsQueryable): Promise<CaptureHealth> {
-  return healthOf(await inspectCaptureHealth(db));
+  const health = healthOf(await inspectCaptureHealth(db));
+  await markLostChanges(db, health);
+  return health;
+}
+
+/**
+ * Renews the "reconcile needed" mark while a problem loses changes: what was lost meanwhile only
+ * a reconcile that starts after it finds. Best effort: the problem itself is reported anyway.
+ */
+export async function markLostChanges(db: PacsQueryable, health: Pick<CaptureHealth, 'problems'>): Promise<void> {
+  const why = lostChangesWhy(health);
+  if (why) await writeReconcileMark(db, why).catch(() => undefined);
 }
 
 async function ownPrivilegesLine(db: PacsQueryable, user: string, dbName: string): Promise<CaptureCheckLine> {
@@ -69,7 +82,7 @@ async function queueResetLine(db: PacsQueryable): Promise<CaptureCheckLine | nul
     : `its counter is at ${reset.counter}, the agent had acknowledged up to ${reset.acked}`;
   return {
     ok: false, exit: 3, code: 'queue_reset',
-    text: `change queue study_service was truncated or recreated (${how}): changes queued then are lost; run \`indexer reconcile\``,
+    text: `change queue study_service was truncated or recreated (${how}): changes queued then are lost; run \`indexer reconcile\``, loses: true,
   };
 }
 
@@ -83,6 +96,6 @@ async function initialLine(db: PacsQueryable): Promise<CaptureCheckLine> {
     text: started
       ? 'initial load not finished: run `indexer initial` (it resumes where it stopped)'
       : 'initial load not done: changes made before `indexer install` were never queued; run `indexer initial` ' +
-        '(after an uninstall + install too: it re-sends every study, and the receiver keeps one record per study) or `indexer reconcile`',
+        '(after an uninstall + install too: it re-sends every study; then run `indexer reconcile`, which removes at the receiver the studies deleted meanwhile)',
   };
 }

@@ -9,6 +9,8 @@ import type { CheckLine } from '../source-plugin.js';
 export interface CaptureCheckLine extends CheckLine {
   /** Stable name of the problem (status JSON, logs): what went wrong, not the details. */
   code?: string;
+  /** The problem loses changes (a reconcile is needed once it is repaired). */
+  loses?: boolean;
 }
 
 const TRIGGER_TABLE: Record<string, string> = {
@@ -42,7 +44,8 @@ export async function captureCheckLines(conn: PacsQueryable, capture: CaptureSta
   }
   const visible = { ...capture, missingTriggers: capture.missingTriggers.filter((t) => !unseen.includes(TRIGGER_TABLE[t]!)) };
   const problems = captureProblems(visible);
-  if (problems.length > 0) lines.push(fail('capture_objects', `capture objects: ${problems.join('; ')}`));
+  const losing = visible.missingTriggers.length > 0 || capture.queue === 'missing';
+  if (problems.length > 0) lines.push({ ...fail('capture_objects', `capture objects: ${problems.join('; ')}`), ...(losing ? { loses: true } : {}) });
   else if (unseen.length === 0) lines.push({ ok: true, text: `capture objects installed and current (schema version ${capture.schemaVersion})` });
   for (const definer of capture.definers) lines.push(await definerLine(conn, db, definer, currentUser, own));
   return lines;
@@ -63,11 +66,17 @@ async function definerLine(conn: PacsQueryable, db: string, definer: string, cur
   if (gaps.length === 0) return { ok: true, text: `${who} keeps TRIGGER and SELECT on study and patient and INSERT on study_service` };
   const roleOnly = gaps.some((n) => grants.hasInSession(n.privilege, db, n.table));
   const ordered = [...gaps.filter((n) => n.effect === 'breaks'), ...gaps.filter((n) => n.effect === 'loses')];
-  return fail('definer_lacks_privilege',
-    `${who} lacks ${ordered.map(describeGap).join('; ')}` +
-    `${roleOnly ? ' (held through a role, which a trigger\'s definer does not use)' : ''}; ` +
-    `a DBA must run: ${grantsFor(quoteAccount(definer), db, ordered).join(' ')}`,
-  );
+  const loses = gaps.some((n) => n.effect === 'loses');
+  return {
+    ...fail('definer_lacks_privilege',
+      `${who} lacks ${ordered.map(describeGap).join('; ')}` +
+      `${roleOnly ? ' (held through a role, which a trigger\'s definer does not use)' : ''}; ` +
+      `a DBA must run: ${grantsFor(quoteAccount(definer), db, ordered).join(' ')}` +
+      // The changes lost meanwhile were never queued: only a reconcile finds them.
+      `${loses ? ' then `indexer reconcile`' : ''}`,
+    ),
+    ...(loses ? { loses: true } : {}),
+  };
 }
 
 function describeGap(n: DefinerNeed): string {

@@ -7,6 +7,7 @@ import { withDatabaseErrors } from './database-errors.js';
 import { dcm4cheeCheckLines } from './dcm4chee-check.js';
 import { Dcm4cheeSource } from './dcm4chee-source.js';
 import { openPacsConnection, openPacsPool } from './pacs-db.js';
+import { writeReconcileMark } from './reconcile-mark.js';
 import { acquireRunLock } from './run-lock.js';
 
 /** Opens the pool, failing clearly when `indexer install` was not run. */
@@ -48,13 +49,19 @@ export const dcm4chee: SourcePlugin = {
       ctx.stdout(installSql());
       return;
     }
-    await withConnection(ctx.config, (conn) => installCapture(conn, ctx.config.database.name, ctx.log));
+    await withConnection(ctx.config, async (conn) => {
+      const { before } = await installCapture(conn, ctx.config.database.name, ctx.log);
+      // Repairing a capture that was installed but incomplete: the changes made meanwhile were never queued.
+      if (before.stateTable && (before.missingTriggers.length > 0 || before.queue === 'missing')) {
+        await writeReconcileMark(conn, 'capture objects were missing until `indexer install` repaired them');
+      }
+    });
   },
   // Refuses while changes are queued (they would go with the queue) unless --force.
   async uninstall(ctx) {
     await withConnection(ctx.config, (conn) => uninstallCapture(conn, ctx.config.database.name, ctx.log, { force: ctx.flags.force === true }));
-    ctx.stdout('capture objects removed, with the checkpoints: after a later `indexer install`, run `indexer initial` '
-      + '(it re-sends every study; the receiver keeps one record per study) or `indexer reconcile`\n');
+    ctx.stdout('capture objects removed, with the checkpoints: after a later `indexer install`, run `indexer initial`, '
+      + 'then `indexer reconcile` (initial alone cannot remove at the receiver the studies deleted meanwhile)\n');
   },
   checkLines: (ctx) => dcm4cheeCheckLines(ctx),
   statusTarget: (config) => ({ database: config.database.name }),

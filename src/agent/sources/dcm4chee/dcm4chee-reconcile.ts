@@ -8,6 +8,7 @@ import type { PacsPool } from './pacs-db.js';
 import { adoptQueueGeneration, findQueueReset } from './queue-generation.js';
 import { RECONCILE_STATE, readStudiesByIuid, readStudiesByPkChunked, readStudiesOfDay } from './reconcile-reader.js';
 import { allocateVersion, writeState } from './state-store.js';
+import { clearReconcileMark, parseReconcileMark, readReconcileMarkText } from './reconcile-mark.js';
 import { readStudiesAfter } from './study-reader.js';
 import { mapStudyRow, type StudyRow } from './study-mapper.js';
 
@@ -79,14 +80,22 @@ export class Dcm4cheeReconcile implements ReconcileReader {
     return this.mapped(() => allocateVersion(this.pool, floor));
   }
 
-  /** Read before anything is compared: only a queue reset that happened before this start is repaired. */
+  /**
+   * Read before anything is compared: only a queue reset, or a "reconcile needed" mark, from
+   * before this start is repaired; a mark set (renewed) meanwhile stays for the next reconcile.
+   */
   beginRepair(): Promise<() => Promise<Record<string, unknown> | null>> {
     return this.mapped(async () => {
       const reset = await findQueueReset(this.pool);
+      const mark = await readReconcileMarkText(this.pool);
       return () => this.mapped(async () => {
-        if (!reset) return null;
-        await adoptQueueGeneration(this.pool, reset);
-        return { counter: reset.counter, acked: reset.acked };
+        if (reset) await adoptQueueGeneration(this.pool, reset);
+        const cleared = mark !== null && (await clearReconcileMark(this.pool, mark));
+        if (!reset && !cleared) return null;
+        return {
+          ...(reset ? { queue_reset: { counter: reset.counter, acked: reset.acked } } : {}),
+          ...(cleared ? { reconcile_needed_cleared: parseReconcileMark(mark)?.why } : {}),
+        };
       });
     });
   }

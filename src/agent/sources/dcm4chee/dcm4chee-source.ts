@@ -1,6 +1,7 @@
 import type { StudyRecord } from '../../../shared/study-record.js';
 import { deleteQueueRows, maxQueueSeq, pruneQueueThrough, queueBacklog, readQueueChunk, type QueueRow } from './change-queue.js';
-import { countDeadLetters, deleteDeadLetters, listDeadLetters, updateDeadLetterReason, writeDeadLetters } from './dead-letter.js';
+import { anyDeadLetter, countDeadLetters, deleteDeadLetters, listDeadLetters, removeSupersededDeadLetters, updateDeadLetterReason, writeDeadLetters } from './dead-letter.js';
+import { parseReconcileMark, readReconcileMarkText, RECONCILE_NEEDED, writeReconcileMark } from './reconcile-mark.js';
 import { listQueue, queueOverview } from './change-queue.js';
 import type { AgentConfig } from '../../config.js';
 import { withDatabaseErrors } from './database-errors.js';
@@ -16,7 +17,7 @@ import { decodeText } from './text-decode.js';
 import { emptyConversionStats } from '../../record/conversion-stats.js';
 import { tombstoneRecord } from '../../record/tombstone-record.js';
 import { mapStudyRow } from './study-mapper.js';
-import type { DeadLetterEntry, InitialStart, QueueReport, ReconcileReader, SourceChunk, SourceStatus, StudySource, VersionFloor } from '../study-source.js';
+import type { DeadLetterEntry, InitialStart, QueueReport, ReconcileMark, ReconcileReader, SourceChunk, SourceStatus, StudySource, VersionFloor } from '../study-source.js';
 
 function parseJson(v: string | null | undefined): unknown {
   if (!v) return null;
@@ -38,6 +39,10 @@ export class Dcm4cheeSource implements StudySource {
   private syncCursor = 0;
   private syncEnd = 0;
   private floor: VersionFloor | undefined;
+  /** An initial pass, whose floor has not been compared with version_high yet. */
+  private initialFloorUnchecked = false;
+  /** Whether any dead letter is kept (unknown until asked; set when one is written). */
+  private deadLettersKept: boolean | null = null;
   readonly reconcile: ReconcileReader;
 
   constructor(private readonly pool: PacsPool, private readonly center: string, private readonly database: AgentConfig['database']) {
@@ -50,12 +55,29 @@ export class Dcm4cheeSource implements StudySource {
 
   /** The next chunk's version, above the receiver's floor for this pass (docs/design.md). */
   private async nextVersion(): Promise<number> {
-    return allocateVersion(this.pool, this.floor ? await this.floor() : null);
+    const floor = this.floor ? await this.floor() : null;
+    if (this.initialFloorUnchecked) {
+      this.initialFloorUnchecked = false;
+      await this.markIfReceiverAhead(floor);
+    }
+    return allocateVersion(this.pool, floor);
+  }
+
+  /**
+   * An initial load onto a receiver holding versions this state never allocated (a reinstall, a
+   * restored or reset indexer_state): it may hold studies deleted since, which the load cannot
+   * remove. Compared by versions, never clocks; `initial --restart` on the same state is above it.
+   */
+  private async markIfReceiverAhead(floor: number | null): Promise<void> {
+    if (floor === null) return;
+    const high = (await readNumberState(this.pool, STATE.versionHigh)) ?? 0;
+    if (floor > high) await writeReconcileMark(this.pool, `initial load onto a receiver that already held versions up to ${floor} for the centre, above this agent's ${high}`);
   }
 
   startInitial(restart: boolean, floor?: VersionFloor): Promise<InitialStart> {
     return this.mapped(async () => {
       this.floor = floor;
+      this.initialFloorUnchecked = true;
       const state = await readAllState(this.pool);
       const started = state.get(STATE.initialStartSeq) != null && state.get(STATE.initialLastPk) != null;
       if (started && !restart) {
@@ -115,6 +137,7 @@ export class Dcm4cheeSource implements StudySource {
   startSync(floor?: VersionFloor): Promise<void> {
     return this.mapped(async () => {
       this.floor = floor;
+      this.initialFloorUnchecked = false;
       await ensureQueueGeneration(this.pool);
       this.syncCursor = 0;
       this.syncEnd = await maxQueueSeq(this.pool);
@@ -173,7 +196,26 @@ export class Dcm4cheeSource implements StudySource {
   }
 
   writeDeadLetters(rejected: Parameters<StudySource['writeDeadLetters']>[0]): Promise<void> {
-    return this.mapped(() => writeDeadLetters(this.pool, rejected));
+    return this.mapped(async () => {
+      await writeDeadLetters(this.pool, rejected);
+      if (rejected.length > 0) this.deadLettersKept = true;
+    });
+  }
+
+  removeSupersededDeadLetters(delivered: readonly { study_iuid: string; source_seq: number }[]): Promise<number> {
+    return this.mapped(async () => {
+      if (delivered.length === 0) return 0;
+      this.deadLettersKept ??= await anyDeadLetter(this.pool);
+      return this.deadLettersKept ? removeSupersededDeadLetters(this.pool, delivered) : 0;
+    });
+  }
+
+  reconcileNeeded(): Promise<ReconcileMark | null> {
+    return this.mapped(async () => parseReconcileMark(await readReconcileMarkText(this.pool)));
+  }
+
+  markReconcileNeeded(why: string): Promise<void> {
+    return this.mapped(() => writeReconcileMark(this.pool, why));
   }
 
   inspectQueue(limit: number): Promise<QueueReport> {
@@ -218,6 +260,7 @@ export class Dcm4cheeSource implements StudySource {
         last_error: parseJson(state.get(STATE.lastError)),
         dead_letters: await countDeadLetters(this.pool),
         last_reconcile: parseJson(state.get(RECONCILE_STATE)),
+        reconcile_needed: parseReconcileMark(state.get(RECONCILE_NEEDED) ?? null),
         missing_iuid: await studiesWithoutIuid(this.pool, 20),
         initial: {
           done: state.get(STATE.initialDone) === '1',

@@ -138,3 +138,31 @@ export async function deleteDeadLetters(db: Queryable, ids: readonly number[] | 
 export async function updateDeadLetterReason(db: Queryable, id: number, reason: string): Promise<void> {
   await db.query('UPDATE indexer_dead_letter SET reason = ? WHERE id = ?', [reason.slice(0, 1000), id]);
 }
+
+/** Whether any dead letter is kept (one indexed row at most). */
+export async function anyDeadLetter(db: Queryable): Promise<boolean> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT 1 AS one FROM indexer_dead_letter LIMIT 1');
+  return rows.length > 0;
+}
+
+/**
+ * Removes the dead letters of studies whose newer version the receiver acknowledged (stored or
+ * unchanged): the study was fixed at the PACS and arrived, so its old rejected record is obsolete.
+ * By the iuid index, one statement per version and 500 studies.
+ */
+export async function removeSupersededDeadLetters(db: Queryable, delivered: readonly { study_iuid: string; source_seq: number }[]): Promise<number> {
+  const byVersion = new Map<number, Buffer[]>();
+  for (const r of delivered) {
+    const list = byVersion.get(r.source_seq) ?? [];
+    list.push(Buffer.from(r.study_iuid, 'utf8'));
+    byVersion.set(r.source_seq, list);
+  }
+  let removed = 0;
+  for (const [version, iuids] of byVersion) {
+    for (let i = 0; i < iuids.length; i += IN_BATCH) {
+      const [res] = await db.query<ResultSetHeader>('DELETE FROM indexer_dead_letter WHERE study_iuid IN (?) AND source_seq < ?', [iuids.slice(i, i + IN_BATCH), version]);
+      removed += res.affectedRows;
+    }
+  }
+  return removed;
+}

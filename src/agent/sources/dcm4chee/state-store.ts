@@ -1,4 +1,5 @@
 import type { RowDataPacket } from 'mysql2/promise';
+import { checkAllocatedVersion } from '../../delivery/version-floor.js';
 import type { PacsConnection, PacsPool } from './pacs-db.js';
 
 type Queryable = PacsPool | PacsConnection;
@@ -68,7 +69,8 @@ export async function allocateVersion(db: Queryable, floor: number | null = null
   );
   const maxSeq = Number(rows[0]?.max_seq ?? 0);
   const high = Number(rows[0]?.high ?? 0) || 0;
-  const version = Math.max(maxSeq, high + 1, (floor ?? 0) + 1);
+  // Refused before it is stored: a poisoned counter must not stay raised (docs/agent.md).
+  const version = checkAllocatedVersion(Math.max(maxSeq, high + 1, (floor ?? 0) + 1));
   await writeState(db, STATE.versionHigh, version);
   return version;
 }

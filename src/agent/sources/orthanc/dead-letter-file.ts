@@ -97,3 +97,22 @@ export async function upsertDeadLetterLines(path: string, letters: readonly Requ
   for (const [iuid, l] of byIuid) if (!seen.has(iuid)) out.push(JSON.stringify({ at, ...l }));
   await writeFileAtomic(path, out.map((l) => `${l}\n`).join(''));
 }
+
+/**
+ * Drops the lines of studies whose newer version the receiver acknowledged (docs/agent.md, "Dead
+ * letters"); the file is rewritten only when one goes. Returns how many went.
+ */
+export async function removeSupersededLines(path: string, delivered: readonly { study_iuid: string; source_seq: number }[]): Promise<number> {
+  const lines = await readLines(path);
+  if (lines.length === 0) return 0;
+  const newest = new Map<string, number>();
+  for (const r of delivered) newest.set(r.study_iuid, Math.max(newest.get(r.study_iuid) ?? 0, r.source_seq));
+  const kept = lines.filter((line) => {
+    const l = parseLine(line);
+    const v = l.study_iuid === undefined ? undefined : newest.get(l.study_iuid);
+    return v === undefined || Number(l.source_seq ?? 0) >= v;
+  });
+  if (kept.length === lines.length) return 0;
+  await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
+  return lines.length - kept.length;
+}

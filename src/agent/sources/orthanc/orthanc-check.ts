@@ -2,6 +2,7 @@ import { exitCodeFor, IndexerError } from '../../../shared/errors.js';
 import type { CheckLine } from '../source-plugin.js';
 import type { OrthancClient } from './orthanc-client.js';
 import { readStateFile } from './state-file.js';
+import { reconcileNeededLine } from '../source-health.js';
 
 /** What `indexer check` reports about an Orthanc source: /system and /statistics. */
 export interface OrthancCheckResult {
@@ -67,6 +68,8 @@ export async function orthancCheckLines(client: OrthancClient, stateFile: string
     lines.push(state.initial.done
       ? { ok: true, text: `state file ${stateFile}: initial load done, changes acknowledged up to ${state.since}` }
       : { ok: true, warn: true, text: `state file ${stateFile}: initial load not done yet: run \`indexer initial\`` });
+    const needed = reconcileNeededLine(state.reconcile_needed);
+    if (needed) lines.push(needed);
   } catch (err) {
     lines.push({ ok: false, exit: 3, text: `state file: ${(err as Error).message}` });
   }

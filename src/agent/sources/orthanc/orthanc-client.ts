@@ -1,9 +1,14 @@
-import { Agent, request } from 'undici';
+import { pino } from 'pino';
+import { Agent } from 'undici';
 import { DatabaseError } from '../../../shared/errors.js';
+import type { Logger } from '../../../shared/logger.js';
+import { requestWithRetry, type HttpSettings } from '../../http/http-transport.js';
+import type { FailureMapping } from '../../http/request-failures.js';
 
 /**
- * The few Orthanc REST calls the agent needs, over undici with HTTP basic auth. Orthanc is the
- * PACS here, so its failures use the PACS ("database") error family and exit codes.
+ * The few Orthanc REST calls the agent needs, with HTTP basic auth, through the agent's one request
+ * path (requestWithRetry). Orthanc is the PACS here, so its failures use the PACS ("database")
+ * error family and exit codes; a request is tried once (the pass runs again on its schedule).
  * Messages carry paths with Orthanc IDs (hashes), never patient data nor the password.
  * Every request has an overall deadline (timeoutMs, headers and body) and a size cap: 16 MiB
  * (a study with its series expanded is a few KB), and `maxListBytes` for the study listing,
@@ -20,6 +25,8 @@ export interface OrthancSettings {
   timeoutMs?: number;
   /** Cap of the GET /studies answer, in bytes (orthanc.max_list_bytes). */
   maxListBytes?: number;
+  /** Where failed attempts are logged at warn (default: nowhere; the caller reports the error). */
+  log?: Logger;
 }
 
 export interface OrthancChange {
@@ -87,17 +94,30 @@ function cappedPool(cap: number, setting: string): CappedPool {
   return { agent: new Agent({ maxResponseSize: cap, keepAliveTimeout: 10_000 }), cap, setting };
 }
 
+/** Orthanc is never retried within a pass: one attempt, whose whole-request limit is timeoutMs. */
+function orthancHttp(timeoutMs: number, cap: number): HttpSettings {
+  return {
+    timeout_ms: timeoutMs, deadline_ms: timeoutMs, max_response_bytes: cap,
+    retries: 0, min_backoff_ms: 1, max_backoff_ms: 1, ca_file: null,
+  };
+}
+
+const NEVER = new AbortController().signal;
+const SILENT = pino({ enabled: false });
+
 export class OrthancClient {
   readonly endpoint: OrthancEndpoint;
   private readonly timeoutMs: number;
   private readonly answers: CappedPool;
   private readonly listing: CappedPool;
+  private readonly log: Logger;
 
   constructor(settings: OrthancSettings) {
     this.endpoint = parseOrthancUrl(settings);
     this.timeoutMs = settings.timeoutMs ?? 30_000;
     this.answers = cappedPool(ORTHANC_ANSWER_CAP, 'the 16 MiB cap of Orthanc answers');
     this.listing = cappedPool(settings.maxListBytes ?? DEFAULT_ORTHANC_LIST_CAP, 'orthanc.max_list_bytes');
+    this.log = settings.log ?? SILENT;
   }
 
   get baseUrl(): string {
@@ -151,19 +171,10 @@ export class OrthancClient {
     return (await this.request<string[]>('POST', '/tools/find', JSON.stringify(query), false, this.listing)) as string[];
   }
 
-  private async request<T>(method: string, path: string, body: string | undefined, nullOn404: boolean, pool = this.answers): Promise<T | null> {
+  private async request<T>(method: 'GET' | 'POST', path: string, body: string | undefined, nullOn404: boolean, pool = this.answers): Promise<T | null> {
     const { status, text } = await this.exchange(method, path, body, pool);
     if (status === 404 && nullOn404) return null;
-    if (status === 401 || status === 403) {
-      throw new DatabaseError('DB_PRIVILEGES', `Orthanc at ${this.endpoint.baseUrl} refused the credentials (HTTP ${status})`, {
-        hint: this.endpoint.authorization
-          ? 'check orthanc.username/orthanc.password (or the login:password@ part of orthanc.url)'
-          : 'Orthanc requires a login: set orthanc.username and orthanc.password',
-      });
-    }
-    if (status < 200 || status >= 300) {
-      throw new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} answered HTTP ${status} to ${method} ${path.split('?')[0]}`);
-    }
+    if (status < 200 || status >= 300) throw this.answered(status, `${method} ${path.split('?')[0]}`);
     try {
       return JSON.parse(text) as T;
     } catch (cause) {
@@ -171,30 +182,51 @@ export class OrthancClient {
     }
   }
 
-  /** One request, headers and body within timeoutMs, the body within the pool's cap. */
-  private async exchange(method: string, path: string, body: string | undefined, pool: CappedPool): Promise<{ status: number; text: string }> {
+  /** One attempt, headers and body within timeoutMs, the body within the pool's cap. */
+  private exchange(method: 'GET' | 'POST', path: string, body: string | undefined, pool: CappedPool): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.endpoint.authorization) headers.authorization = this.endpoint.authorization;
     if (body !== undefined) headers['content-type'] = 'text/plain';
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    try {
-      const res = await request(`${this.endpoint.baseUrl}${path}`, {
-        method: method as 'GET' | 'POST', headers, body, dispatcher: pool.agent, signal: deadline,
-        headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
-      });
-      return { status: res.statusCode, text: await res.body.text() };
-    } catch (cause) {
-      const where = `${method} ${path.split('?')[0]}`;
-      if ((cause as { code?: string }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-        throw new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} answered ${where} with more than ${pool.cap} bytes (${pool.setting}): not read further`, {
-          cause, hint: pool === this.listing ? 'raise orthanc.max_list_bytes if the archive really holds that many studies' : 'check orthanc.url points at Orthanc',
-        });
+    const where = `${method} ${path.split('?')[0]}`;
+    return requestWithRetry(`${this.endpoint.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : Buffer.from(body, 'utf8') }, {
+      agent: pool.agent, http: orthancHttp(this.timeoutMs, pool.cap), log: this.log, signal: NEVER,
+      what: { orthanc: where }, failedMessage: 'orthanc request failed', failures: this.failures(where, pool),
+    });
+  }
+
+  private answered(status: number, where: string): DatabaseError {
+    return new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} answered HTTP ${status} to ${where}`);
+  }
+
+  /** Orthanc's meaning of each transport failure: the database family, with Orthanc's keys in hints. */
+  private failures(where: string, pool: CappedPool): FailureMapping {
+    const base = `Orthanc at ${this.endpoint.baseUrl}`;
+    return (failure) => {
+      switch (failure.kind) {
+        case 'refused':
+          return new DatabaseError('DB_PRIVILEGES', `${base} refused the credentials (HTTP ${failure.status})`, {
+            hint: this.endpoint.authorization
+              ? 'check orthanc.username/orthanc.password (or the login:password@ part of orthanc.url)'
+              : 'Orthanc requires a login: set orthanc.username and orthanc.password',
+          });
+        case 'too-large':
+          return new DatabaseError('DB_UNREACHABLE', `${base} answered ${where} with more than ${pool.cap} bytes (${pool.setting}): not read further`, {
+            cause: failure.cause,
+            hint: pool === this.listing ? 'raise orthanc.max_list_bytes if the archive really holds that many studies' : 'check orthanc.url points at Orthanc',
+          });
+        case 'unavailable':
+          if (failure.status !== undefined) return this.answered(failure.status, where);
+          if (failure.timedOut) return this.unreachable(`did not answer ${where} within ${this.timeoutMs} ms`, failure.cause);
+          return this.unreachable('is unreachable', failure.cause);
+        case 'permanent':
+          return this.unreachable('is unreachable', failure.cause);
       }
-      const timedOut = deadline.aborted || /Timeout/.test(String((cause as { code?: string }).code ?? (cause as Error).name));
-      const what = timedOut ? `did not answer ${where} within ${this.timeoutMs} ms` : 'is unreachable';
-      throw new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} ${what}`, {
-        cause, hint: 'check orthanc.url and that Orthanc is running',
-      });
-    }
+    };
+  }
+
+  private unreachable(what: string, cause: unknown): DatabaseError {
+    return new DatabaseError('DB_UNREACHABLE', `Orthanc at ${this.endpoint.baseUrl} ${what}`, {
+      cause, hint: 'check orthanc.url and that Orthanc is running',
+    });
   }
 }

@@ -104,12 +104,18 @@ export class OrthancReconcile implements ReconcileReader {
   async beginRepair(): Promise<() => Promise<Record<string, unknown> | null>> {
     const last = await this.deps.client.lastChange();
     const acked = this.deps.state.state.since;
+    // A mark set (renewed: a new token) after this start stays for the next reconcile.
+    const seen = this.deps.state.state.reconcile_needed?.token ?? null;
     return async () => {
-      if (acked <= last) return null;
+      const reset = acked > last;
+      const cleared = seen !== null && this.deps.state.state.reconcile_needed?.token === seen;
+      if (!reset && !cleared) return null;
+      const why = this.deps.state.state.reconcile_needed?.why;
       await this.deps.state.update((s) => {
-        s.since = last;
+        if (reset) s.since = last;
+        if (cleared) s.reconcile_needed = null;
       });
-      return { change_log_end: last, acked };
+      return { ...(reset ? { change_log_end: last, acked } : {}), ...(cleared ? { reconcile_needed_cleared: why } : {}) };
     };
   }
 

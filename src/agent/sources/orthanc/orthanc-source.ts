@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DatabaseError } from '../../../shared/errors.js';
+import { checkAllocatedVersion } from '../../delivery/version-floor.js';
 import type { RejectedRecord } from '../../delivery/delivery.js';
 import { emptyConversionStats } from '../../record/conversion-stats.js';
 import { coalesceChanges, readFeed } from './change-feed.js';
@@ -7,9 +9,9 @@ import type { OrthancClient } from './orthanc-client.js';
 import { StateFile } from './state-file.js';
 import { StudyIndex } from './study-index.js';
 import { assembleChunk, readStudies, type StudyReads } from './study-reads.js';
-import { listDeadLetterFile, removeDeadLetterLines, updateDeadLetterLine, upsertDeadLetterLines } from './dead-letter-file.js';
+import { listDeadLetterFile, removeDeadLetterLines, removeSupersededLines, updateDeadLetterLine, upsertDeadLetterLines } from './dead-letter-file.js';
 import type { OpenMode } from '../source-plugin.js';
-import type { DeadLetterEntry, InitialStart, ReconcileReader, SourceChunk, SourceStatus, StudySource, VersionFloor } from '../study-source.js';
+import type { DeadLetterEntry, InitialStart, ReconcileMark, ReconcileReader, SourceChunk, SourceStatus, StudySource, VersionFloor } from '../study-source.js';
 import { OrthancReconcile, readReconcileReport } from './orthanc-reconcile.js';
 
 export interface OrthancSourceOptions {
@@ -38,6 +40,10 @@ export class OrthancSource implements StudySource {
   private syncEnd = 0;
   private deletionsScanned = false;
   private floor: VersionFloor | undefined;
+  /** An initial pass, whose floor has not been compared with version_high yet. */
+  private initialFloorUnchecked = false;
+  /** Whether the dead-letter file holds any line (unknown until asked; set when one is written). */
+  private deadLettersKept: boolean | null = null;
   private readonly concurrency: number;
   readonly reconcile: ReconcileReader;
 
@@ -65,7 +71,14 @@ export class OrthancSource implements StudySource {
   /** Also above the receiver's floor: a deleted or restored state file never sends versions back. */
   private async allocateVersion(position: number, passFloor?: number): Promise<number> {
     const floor = passFloor ?? (this.floor ? await this.floor() : null);
-    const version = Math.max(position, this.state.state.version_high + 1, (floor ?? 0) + 1);
+    if (this.initialFloorUnchecked) {
+      this.initialFloorUnchecked = false;
+      // A receiver ahead of this state (a new or restored state file) may hold studies deleted since.
+      if (floor !== null && floor > this.state.state.version_high) {
+        await this.markReconcileNeeded(`initial load onto a receiver that already held versions up to ${floor} for the centre, above this agent's ${this.state.state.version_high}`);
+      }
+    }
+    const version = checkAllocatedVersion(Math.max(position, this.state.state.version_high + 1, (floor ?? 0) + 1));
     await this.state.update((s) => {
       s.version_high = version;
     });
@@ -74,6 +87,7 @@ export class OrthancSource implements StudySource {
 
   async startInitial(restart: boolean, floor?: VersionFloor): Promise<InitialStart> {
     this.floor = floor;
+    this.initialFloorUnchecked = true;
     const init = this.state.state.initial;
     if (init.start_seq !== null && !restart) {
       if (init.done) return { resumed: true, alreadyDone: true, remaining: 0, from: init.walked };
@@ -121,9 +135,11 @@ export class OrthancSource implements StudySource {
 
   async startSync(floor?: VersionFloor): Promise<void> {
     this.floor = floor;
+    this.initialFloorUnchecked = false;
     this.syncEnd = await this.opts.client.lastChange();
     this.syncCursor = this.state.state.since;
     if (this.syncCursor > this.syncEnd) {
+      await this.markReconcileNeeded(`Orthanc's change log restarted below the acknowledged position ${this.syncCursor}`);
       // Orthanc's change log restarted (a new or restored database): waiting would miss changes.
       throw new DatabaseError('CHANGE_LOG_RESET', `Orthanc's change log ends at ${this.syncEnd}, before the acknowledged position ${this.syncCursor}`, {
         hint: 'Orthanc\'s database was replaced or restored: run `indexer reconcile` (or `indexer initial --restart`)',
@@ -182,6 +198,7 @@ export class OrthancSource implements StudySource {
 
   async writeDeadLetters(rejected: readonly RejectedRecord[]): Promise<void> {
     if (rejected.length === 0) return;
+    this.deadLettersKept = true;
     await upsertDeadLetterLines(this.deadLetterPath, rejected.map((r) => ({
       study_iuid: r.record.study_iuid, source_seq: r.record.source_seq, reason: r.reason, record: r.record,
     })), new Date().toISOString());
@@ -189,6 +206,24 @@ export class OrthancSource implements StudySource {
 
   listDeadLetters(opts: Parameters<NonNullable<StudySource['listDeadLetters']>>[0]): Promise<{ total: number; entries: DeadLetterEntry[] }> {
     return listDeadLetterFile(this.deadLetterPath, opts);
+  }
+
+  async removeSupersededDeadLetters(delivered: readonly { study_iuid: string; source_seq: number }[]): Promise<number> {
+    if (delivered.length === 0) return 0;
+    this.deadLettersKept ??= (await listDeadLetterFile(this.deadLetterPath, { limit: 0 })).total > 0;
+    return this.deadLettersKept ? removeSupersededLines(this.deadLetterPath, delivered) : 0;
+  }
+
+  async reconcileNeeded(): Promise<ReconcileMark | null> {
+    return this.state.state.reconcile_needed;
+  }
+
+  /** A new token each time: a reconcile already running no longer clears it. Only under the pass lock. */
+  async markReconcileNeeded(why: string): Promise<void> {
+    if (this.readOnly) return;
+    await this.state.update((s) => {
+      s.reconcile_needed = { why, at: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+    });
   }
 
   removeDeadLetters(ids: readonly number[] | 'all'): Promise<number> {
@@ -231,6 +266,9 @@ export class OrthancSource implements StudySource {
       last_error: s.last_error,
       dead_letters: deadLetters,
       last_reconcile: await readReconcileReport(this.reconcilePath),
+      reconcile_needed: s.reconcile_needed,
+      // Counting them would read every study: a pass counts them (last_run.invalid.missing_iuid).
+      missing_iuid: null,
       initial: { done: s.initial.done, last_pk: null, start_seq: s.initial.start_seq, started_at: s.initial.started_at, total: s.initial.total },
     };
   }

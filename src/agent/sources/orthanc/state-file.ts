@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseError } from '../../../shared/errors.js';
+import type { ReconcileMark } from '../study-source.js';
 
 /**
  * The Orthanc agent's checkpoints, one small JSON file (the dcm4chee agent keeps them in
@@ -28,13 +29,15 @@ export interface OrthancState {
   };
   last_run: unknown;
   last_error: unknown;
+  /** Set while changes may be missing at the receiver, until a repairing reconcile (docs/reconcile.md). */
+  reconcile_needed: ReconcileMark | null;
 }
 
 export function emptyState(): OrthancState {
   return {
     format: 1, since: 0, version_high: 0,
     initial: { start_seq: null, started_at: null, last_id: null, walked: 0, done: false, total: null },
-    last_run: null, last_error: null,
+    last_run: null, last_error: null, reconcile_needed: null,
   };
 }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDeadLetters } from '../../../../src/agent/sources/dcm4chee/dead-letter.js';
 import type { StudyRecord } from '../../../../src/shared/study-record.js';
 import { Dcm4cheeWriter } from '../../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../../helpers/mysql.js';
 import { CENTER, KEY, createSite, runCli, writeSiteConfig } from '../../support/agent-harness.js';
 
@@ -16,7 +16,7 @@ interface Row { id: number; study_iuid: string; source_seq: number; reason: stri
  */
 describe('dead letters: one row per study', () => {
   let db: TestDatabase;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let poison: string;
 
@@ -30,14 +30,14 @@ describe('dead letters: one row per study', () => {
   beforeAll(async () => {
     db = await createSite('fixture', 'deadletter');
     const writer = new Dcm4cheeWriter(db.conn);
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('dead_letter', { [CENTER]: KEY });
     dir = writeSiteConfig(db, { url: receiver.url });
     const patient = await writer.createPatient({ patId: '7-7', name: 'VENENO^UNO' });
     const pk = await writer.storeStudy(patient, { desc: 'POISON' });
     await writer.storeStudy(patient, { desc: 'SANA' });
     const [[r]] = await db.conn.query<mysql.RowDataPacket[]>('SELECT study_iuid FROM study WHERE pk = ?', [pk]);
     poison = String(r!.study_iuid);
-    receiver.rejectIuids.add(poison);
+    receiver.proxy.corruptIuids.add(poison);
   });
   afterAll(async () => {
     await receiver?.close();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantStatements } from '../../../../src/agent/sources/dcm4chee/capture-errors.js';
 import { queueEntries } from '../../../helpers/capture.js';
 import { Dcm4cheeWriter } from '../../../helpers/dcm4chee-writer.js';
-import { startFakeReceiver, type FakeReceiver } from '../../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../../helpers/mysql.js';
 import { createPacsdb } from '../../../helpers/pacsdb.js';
 import { CENTER, KEY, runCli, writeSiteConfig } from '../../support/agent-harness.js';
@@ -20,7 +20,7 @@ describe('least privilege: README grants → install → run-time grants → PAC
   let agent: TestAccount;
   let pacs: TestAccount;
   let pacsConn: mysql.Connection;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
   let grants: ReturnType<typeof readmeGrants>;
@@ -32,7 +32,7 @@ describe('least privilege: README grants → install → run-time grants → PAC
     await pacs.apply(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db.name}\`.* TO ${pacs.account}`);
     pacsConn = await pacs.connect(db);
     writer = new Dcm4cheeWriter(pacsConn);
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('least_privilege', { [CENTER]: KEY });
     dir = agent.siteConfig(db, { url: receiver.url });
     grants = readmeGrants(db.name, agent.account);
   });
@@ -81,7 +81,7 @@ describe('least privilege: README grants → install → run-time grants → PAC
     await writer.storeStudy(await writer.createPatient({ patId: '33.333.333-3', name: 'SOTO^EVA' }));
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(0);
-    expect([...receiver.forCenter(CENTER).values()].filter((r) => !r.deleted)).toHaveLength(2);
+    expect([...(await receiver.held(CENTER)).values()].filter((r) => !r.deleted)).toHaveLength(2);
     expect((await runCli(['status'], dir)).code).toBe(0);
     const res = await check();
     expect(res.code, res.stdout).toBe(0);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrthancClient } from '../../../../src/agent/sources/orthanc/orthanc-client.js';
 import { orthancCheck, orthancCheckLines } from '../../../../src/agent/sources/orthanc/orthanc-check.js';
 import { runInitialLoad } from '../../../../src/agent/pipeline/initial-load.js';
-import { startFakeReceiver, type FakeReceiver } from '../../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
 import { freePort, startOrthanc, type OrthancServer } from '../../../helpers/orthanc.js';
 import { loadStudies, makeStudySpecs, requireDicomTools } from './support/dicom-factory.js';
 import { CENTER, KEY, openSource, orthancContent, passDeps, quietProgress, receiverContent, receiverDelivery } from './support/orthanc-harness.js';
@@ -14,7 +14,7 @@ import { CENTER, KEY, openSource, orthancContent, passDeps, quietProgress, recei
 describe('Orthanc basic auth and check (real Orthanc)', () => {
   const PASSWORD = 'Sécret:1@x';
   let orthanc: OrthancServer;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   const urlWith = (login: string, password: string) =>
     `http://${encodeURIComponent(login)}:${encodeURIComponent(password)}@127.0.0.1:${orthanc.httpPort}/`;
@@ -23,7 +23,7 @@ describe('Orthanc basic auth and check (real Orthanc)', () => {
     requireDicomTools();
     dir = mkdtempSync(join(tmpdir(), 'orthanc-auth-'));
     orthanc = await startOrthanc({ users: { alice: PASSWORD } });
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('orthanc_auth_check', { [CENTER]: KEY });
     await loadStudies(orthanc, makeStudySpecs(3, 'U'), join(dir, 'dicom'));
     await orthanc.waitStable();
   });
@@ -65,6 +65,6 @@ describe('Orthanc basic auth and check (real Orthanc)', () => {
     const summary = await runInitialLoad(passDeps(source, receiverDelivery(receiver), 2), quietProgress, false);
     await source.close();
     expect(summary).toMatchObject({ ok: true, read: 3 });
-    expect(receiverContent(receiver)).toEqual(await orthancContent(orthanc));
+    expect(await receiverContent(receiver)).toEqual(await orthancContent(orthanc));
   });
 });

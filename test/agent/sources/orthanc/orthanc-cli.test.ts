@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeReceiver, type FakeReceiver } from '../../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
 import { startOrthanc, type OrthancServer } from '../../../helpers/orthanc.js';
 import { runCli } from '../../support/agent-harness.js';
 import { loadStudies, makeStudySpecs, requireDicomTools } from './support/dicom-factory.js';
@@ -11,14 +11,14 @@ import { CENTER, KEY, orthancContent, receiverContent } from './support/orthanc-
 /** `source: orthanc` through the built CLI, as a centre running Orthanc configures it. */
 describe('indexer with source orthanc (built CLI, real Orthanc with basic auth)', () => {
   let orthanc: OrthancServer;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
 
   beforeAll(async () => {
     requireDicomTools();
     dir = mkdtempSync(join(tmpdir(), 'orthanc-cli-'));
     orthanc = await startOrthanc({ users: { indexer: 's3cret' } });
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('orthanc_cli', { [CENTER]: KEY });
     await loadStudies(orthanc, makeStudySpecs(12, 'C'), join(dir, 'dicom'));
     await orthanc.waitStable();
     // The login:password@host form Orthanc users already write.
@@ -46,7 +46,7 @@ describe('indexer with source orthanc (built CLI, real Orthanc with basic auth)'
   it('initial then sync leave the receiver equal to Orthanc; status reports the positions', async () => {
     const initial = await runCli(['initial'], dir);
     expect(initial.code, initial.stderr).toBe(0);
-    expect(receiverContent(receiver)).toEqual(await orthancContent(orthanc));
+    expect(await receiverContent(receiver)).toEqual(await orthancContent(orthanc));
     const sync = await runCli(['sync'], dir);
     expect(sync.code, sync.stderr).toBe(0);
     const status = await runCli(['status'], dir);

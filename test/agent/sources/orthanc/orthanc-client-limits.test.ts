@@ -66,6 +66,26 @@ describe('Orthanc client limits', () => {
     expect(ids).toHaveLength(400_000);
   });
 
+  it('an Orthanc answering 503 is asked once (no retries), DB_UNREACHABLE naming the status and path', async () => {
+    server = await startHostileServer((_req, res) => sendJson(res, 503, {}));
+    const f = await failure(new OrthancClient({ url: server.url }).lastChange());
+    expect(f.code).toBe('DB_UNREACHABLE');
+    expect(f.text).toContain(`Orthanc at ${server.url} answered HTTP 503 to GET /changes`);
+    expect(f.text).not.toContain('receiver');
+    expect(server.requests).toBe(1);
+  });
+
+  it('a refused connection is DB_UNREACHABLE with Orthanc\'s hint, not a receiver error', async () => {
+    server = await startHostileServer((_req, res) => sendJson(res, 200, {}));
+    const url = server.url;
+    await server.close();
+    server = undefined;
+    const f = await failure(new OrthancClient({ url }).lastChange());
+    expect(f.code).toBe('DB_UNREACHABLE');
+    expect(f.text).toContain(`Orthanc at ${url} is unreachable`);
+    expect(f.text).toContain('check orthanc.url and that Orthanc is running');
+  });
+
   it('a trickling answer fails after the request deadline', async () => {
     server = await startHostileServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

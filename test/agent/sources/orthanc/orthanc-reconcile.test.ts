@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrthanc, type OrthancServer } from '../../../helpers/orthanc.js';
 import { receiverRecords } from '../../../faults/support/receiver-content.js';
-import { addCenter, addToken, startReceiver, type Receiver } from '../../../receiver/receiver-harness.js';
+import { addCenter, addToken, startReceiver, type Receiver } from '../../../helpers/receiver-harness.js';
 import { runCli } from '../../support/agent-harness.js';
 import { reconcileReport } from '../../reconcile/support/reconcile-site.js';
 import { loadStudies, makeStudySpecs, requireDicomTools } from './support/dicom-factory.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStateFile } from '../../../../src/agent/sources/orthanc/state-file.js';
 import { runInitialLoad } from '../../../../src/agent/pipeline/initial-load.js';
 import { runSyncPass } from '../../../../src/agent/pipeline/sync-pass.js';
-import { startFakeReceiver, type FakeReceiver } from '../../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
 import { startOrthanc, type OrthancServer } from '../../../helpers/orthanc.js';
 import { loadStudies, makeStudySpecs, requireDicomTools } from './support/dicom-factory.js';
 import {
@@ -18,7 +18,7 @@ import {
  */
 describe('Orthanc source: restart mid-way (real Orthanc)', () => {
   let orthanc: OrthancServer;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let stateFile: string;
   const TOTAL = 20;
@@ -28,7 +28,7 @@ describe('Orthanc source: restart mid-way (real Orthanc)', () => {
     dir = mkdtempSync(join(tmpdir(), 'orthanc-restart-'));
     stateFile = join(dir, 'indexer-state.json');
     orthanc = await startOrthanc();
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('orthanc_restart', { [CENTER]: KEY });
     await loadStudies(orthanc, makeStudySpecs(TOTAL, 'R'), join(dir, 'dicom'));
     await orthanc.waitStable();
   });
@@ -51,7 +51,7 @@ describe('Orthanc source: restart mid-way (real Orthanc)', () => {
     const summary = await runInitialLoad(passDeps(second, receiverDelivery(receiver), 4), quietProgress, false);
     await second.close();
     expect(summary).toMatchObject({ ok: true, read: TOTAL - 8 });
-    expect(receiverContent(receiver)).toEqual(await orthancContent(orthanc));
+    expect(await receiverContent(receiver)).toEqual(await orthancContent(orthanc));
     expect((await readStateFile(stateFile)).initial.done).toBe(true);
   });
 
@@ -74,8 +74,8 @@ describe('Orthanc source: restart mid-way (real Orthanc)', () => {
     await second.close();
     expect(summary.ok).toBe(true);
     expect(summary.read).toBe(end - stopped);
-    expect(receiverContent(receiver)).toEqual(await orthancContent(orthanc));
-    expect(receiverContent(receiver).size).toBe(TOTAL + 6);
+    expect(await receiverContent(receiver)).toEqual(await orthancContent(orthanc));
+    expect((await receiverContent(receiver)).size).toBe(TOTAL + 6);
     expect((await readStateFile(stateFile)).since).toBe(end);
   });
 

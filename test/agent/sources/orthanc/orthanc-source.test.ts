@@ -5,17 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStateFile } from '../../../../src/agent/sources/orthanc/state-file.js';
 import { runInitialLoad } from '../../../../src/agent/pipeline/initial-load.js';
 import { runSyncPass } from '../../../../src/agent/pipeline/sync-pass.js';
-import { startFakeReceiver, type FakeReceiver } from '../../../helpers/fake-receiver.js';
+import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
 import { startOrthanc, type OrthancServer } from '../../../helpers/orthanc.js';
 import { loadStudies, makeStudySpecs, requireDicomTools, storeFiles, uploadFiles, writeStudyFiles, type StudySpec } from './support/dicom-factory.js';
 import {
   CENTER, KEY, clientFor, openSource, orthancContent, passDeps, quietProgress, receiverContent, receiverDelivery, recordOf,
 } from './support/orthanc-harness.js';
 
-/** The Orthanc source through the real pipeline, against a real Orthanc and the fake receiver. */
+/** The Orthanc source through the real pipeline, against a real Orthanc and the real receiver. */
 describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () => {
   let orthanc: OrthancServer;
-  let receiver: FakeReceiver;
+  let receiver: CentralReceiver;
   let dir: string;
   let stateFile: string;
   let specs: StudySpec[];
@@ -37,7 +37,7 @@ describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () =>
     }
   };
   const expectReceiverEqualsOrthanc = async () => {
-    expect(receiverContent(receiver)).toEqual(await orthancContent(orthanc));
+    expect(await receiverContent(receiver)).toEqual(await orthancContent(orthanc));
   };
 
   beforeAll(async () => {
@@ -45,7 +45,7 @@ describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () =>
     dir = mkdtempSync(join(tmpdir(), 'orthanc-source-'));
     stateFile = join(dir, 'state', 'indexer-state.json');
     orthanc = await startOrthanc({ dicom: true });
-    receiver = await startFakeReceiver({ keys: { [CENTER]: KEY } });
+    receiver = await startCentralReceiver('orthanc_source', { [CENTER]: KEY });
     specs = makeStudySpecs(24, 'A');
     await loadStudies(orthanc, specs, join(dir, 'dicom'));
     await orthanc.waitStable();
@@ -62,9 +62,9 @@ describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () =>
     await source.close();
     expect(summary).toMatchObject({ ok: true, read: 24, sent: 24, rejected: 0 });
     await expectReceiverEqualsOrthanc();
-    expect(receiverContent(receiver).size).toBe(24);
+    expect((await receiverContent(receiver)).size).toBe(24);
 
-    const byIuid = receiver.forCenter(CENTER);
+    const byIuid = await receiver.held(CENTER);
     const first = byIuid.get(specs[0]!.studyIuid)!;
     expect(first).toMatchObject({
       patient_id: 'A-0000', patient_name: 'Muñoz^José', study_datetime: '2024-01-15T10:15:30', study_pk: null, patient_pk: null,
@@ -85,7 +85,7 @@ describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () =>
   });
 
   it('sync sends new studies (REST and DICOM C-STORE) and a grown study, with higher versions', async () => {
-    const before = receiver.forCenter(CENTER);
+    const before = await receiver.held(CENTER);
     const highest = Math.max(...[...before.values()].map((r) => r.source_seq));
     const fresh = makeStudySpecs(2, 'B');
     await uploadFiles(orthanc, writeStudyFiles(fresh[0]!, join(dir, 'dicom', 'B0')));
@@ -94,27 +94,27 @@ describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () =>
     await uploadFiles(orthanc, writeStudyFiles(grown, join(dir, 'dicom', 'A0-more')));
     await orthanc.waitStable();
 
-    const storedBefore = receiver.counts.stored;
+    const storedBefore = receiver.answered('stored');
     const summary = await sync();
     expect(summary).toMatchObject({ ok: true, tombstones: 0 });
-    expect(receiver.counts.stored - storedBefore).toBe(3);
+    expect(receiver.answered('stored') - storedBefore).toBe(3);
     await expectReceiverEqualsOrthanc();
-    expect(recordOf(receiver, specs[0]!.studyIuid)).toMatchObject({ study_modality: 'CT\\MR', study_series: 2, study_instances: 4 });
-    expect(recordOf(receiver, fresh[1]!.studyIuid)).toMatchObject({ patient_id: 'B-0001', study_instances: 3 });
-    expect(recordOf(receiver, specs[0]!.studyIuid)!.source_seq).toBeGreaterThan(highest);
-    expect(recordOf(receiver, specs[7]!.studyIuid)!.source_seq).toBe(before.get(specs[7]!.studyIuid)!.source_seq);
+    expect(await recordOf(receiver, specs[0]!.studyIuid)).toMatchObject({ study_modality: 'CT\\MR', study_series: 2, study_instances: 4 });
+    expect(await recordOf(receiver, fresh[1]!.studyIuid)).toMatchObject({ patient_id: 'B-0001', study_instances: 3 });
+    expect((await recordOf(receiver, specs[0]!.studyIuid))!.source_seq).toBeGreaterThan(highest);
+    expect((await recordOf(receiver, specs[7]!.studyIuid))!.source_seq).toBe(before.get(specs[7]!.studyIuid)!.source_seq);
 
     expect((await sync()).sent).toBe(0); // nothing changed since
   });
 
   it('a deleted study becomes a tombstone, sent once', async () => {
     const victim = specs[1]!;
-    const previous = recordOf(receiver, victim.studyIuid)!.source_seq;
+    const previous = (await recordOf(receiver, victim.studyIuid))!.source_seq;
     await orthanc.rest('DELETE', `/studies/${await orthancIdOf(victim.studyIuid)}`);
 
     const summary = await sync();
     expect(summary).toMatchObject({ ok: true, tombstones: 1 });
-    const tomb = recordOf(receiver, victim.studyIuid)!;
+    const tomb = (await recordOf(receiver, victim.studyIuid))!;
     expect(tomb).toMatchObject({ deleted: true, study_iuid: victim.studyIuid, patient_id: null });
     expect(tomb.source_seq).toBeGreaterThan(previous);
     await expectReceiverEqualsOrthanc();
@@ -130,7 +130,7 @@ describe('Orthanc source: initial, new studies, deletions (real Orthanc)', () =>
     await orthanc.rest('DELETE', `/studies/${await orthancIdOf(shared.studyIuid, shared.patientId)}`);
 
     expect(await sync()).toMatchObject({ ok: true, tombstones: 0 });
-    expect(recordOf(receiver, shared.studyIuid)).toMatchObject({ deleted: false, patient_id: 'A-0002-OTHER', study_modality: 'US' });
+    expect(await recordOf(receiver, shared.studyIuid)).toMatchObject({ deleted: false, patient_id: 'A-0002-OTHER', study_modality: 'US' });
     await expectReceiverEqualsOrthanc();
   });
 });

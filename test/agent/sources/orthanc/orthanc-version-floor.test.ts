@@ -8,7 +8,7 @@ import { runInitialLoad } from '../../../../src/agent/pipeline/initial-load.js';
 import { runSyncPass } from '../../../../src/agent/pipeline/sync-pass.js';
 import { startOrthanc, type OrthancServer } from '../../../helpers/orthanc.js';
 import { receiverRecords } from '../../../faults/support/receiver-content.js';
-import { addCenter, addToken, startReceiver, type Receiver } from '../../../receiver/receiver-harness.js';
+import { addCenter, addToken, startReceiver, type Receiver } from '../../../helpers/receiver-harness.js';
 import { loadStudies, makeStudySpecs, requireDicomTools, type StudySpec } from './support/dicom-factory.js';
 import { CENTER, KEY, clientFor, openSource, orthancContent, passDeps, quietProgress, silentLog, type Projected } from './support/orthanc-harness.js';
 

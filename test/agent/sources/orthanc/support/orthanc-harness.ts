@@ -7,7 +7,7 @@ import { OrthancSource } from '../../../../../src/agent/sources/orthanc/orthanc-
 import { DeliveryError } from '../../../../../src/shared/errors.js';
 import { createLogger } from '../../../../../src/shared/logger.js';
 import type { StudyRecord } from '../../../../../src/shared/study-record.js';
-import type { FakeReceiver } from '../../../../helpers/fake-receiver.js';
+import type { CentralReceiver } from '../../../../helpers/central-receiver.js';
 import type { OrthancServer } from '../../../../helpers/orthanc.js';
 
 export const CENTER = 'ORT1';
@@ -15,7 +15,7 @@ export const KEY = 'key-ort1';
 export const silentLog = createLogger({ level: 'silent' });
 export const quietProgress: ProgressSink = { interactive: false, stderr: () => undefined, log: silentLog };
 
-export function receiverDelivery(receiver: FakeReceiver): Delivery {
+export function receiverDelivery(receiver: CentralReceiver): Delivery {
   return createReceiverClient({
     url: receiver.url, center: CENTER, key: KEY, batch_size: 7, max_in_flight: 1,
     http: { timeout_ms: 5000, deadline_ms: 30_000, max_response_bytes: 1 << 24, retries: 1, min_backoff_ms: 5, max_backoff_ms: 20, ca_file: null },
@@ -78,9 +78,9 @@ export async function orthancContent(orthanc: OrthancServer): Promise<Map<string
 }
 
 /** The receiver's live records of the centre, projected like orthancContent. */
-export function receiverContent(receiver: FakeReceiver): Map<string, Projected> {
+export async function receiverContent(receiver: CentralReceiver): Promise<Map<string, Projected>> {
   const out = new Map<string, Projected>();
-  for (const [iuid, r] of receiver.forCenter(CENTER)) {
+  for (const [iuid, r] of await receiver.held(CENTER)) {
     if (r.deleted) continue;
     out.set(iuid, {
       patient_id: r.patient_id, patient_name: r.patient_name, study_description: r.study_description,
@@ -90,6 +90,6 @@ export function receiverContent(receiver: FakeReceiver): Map<string, Projected> 
   return out;
 }
 
-export function recordOf(receiver: FakeReceiver, iuid: string): StudyRecord | undefined {
-  return receiver.forCenter(CENTER).get(iuid);
+export async function recordOf(receiver: CentralReceiver, iuid: string): Promise<StudyRecord | undefined> {
+  return (await receiver.held(CENTER)).get(iuid);
 }
