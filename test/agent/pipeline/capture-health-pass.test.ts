@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
 import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
-import { createPacsdb } from '../../helpers/pacsdb.js';
 import { CENTER, KEY, createSite, queueCount, runCli, spawnCli, waitFor, writeSiteConfig, type CliResult } from '../support/agent-harness.js';
-import { TestAccount, readmeGrants, revokesBetween } from '../support/mysql-account.js';
+import { TestAccount } from '../support/mysql-account.js';
+import { createLeastPrivilegeSite, type LeastPrivilegeSite } from '../support/least-privilege-site.js';
 
 interface StatusJson {
   capture: { ok: boolean; problems: { code: string; message: string }[]; notes: { code: string }[] } | null;
@@ -21,39 +21,23 @@ const statusOf = (res: CliResult): StatusJson => JSON.parse(res.stdout) as Statu
  * sites never learned that every PACS write on study failed, or that changes were silently lost.
  */
 describe('a broken capture fails sync, initial and status (exit 3), after delivering what was queued', () => {
+  let site: LeastPrivilegeSite | undefined;
   let db: TestDatabase;
   let agent: TestAccount;
-  let pacs: TestAccount;
-  let pacsConn: mysql.Connection;
   let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
   const grantOn = (table: string, privilege: string) => `GRANT ${privilege} ON \`${db.name}\`.\`${table}\` TO '${agent.user}'@'%';`;
 
   beforeAll(async () => {
-    db = await createPacsdb('fixture', 'health');
-    agent = await TestAccount.create(db.conn, 'idxh');
-    pacs = await TestAccount.create(db.conn, 'pacsh');
-    await pacs.apply(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db.name}\`.* TO ${pacs.account}`);
-    pacsConn = await pacs.connect(db);
-    writer = new Dcm4cheeWriter(pacsConn);
-    receiver = await startCentralReceiver('capture_health_pass', { [CENTER]: KEY });
-    dir = agent.siteConfig(db, { url: receiver.url });
-    const grants = readmeGrants(db.name, agent.account);
-    for (const g of grants.install) await agent.apply(g);
-    const install = await runCli(['install'], dir);
-    expect(install.code, install.stderr).toBe(0);
-    for (const r of revokesBetween(grants.install, grants.run)) await agent.apply(r);
+    site = await createLeastPrivilegeSite({ db: 'health', agent: 'idxh', pacs: 'pacsh', receiver: 'capture_health_pass' }, { install: true });
+    ({ db, agent, receiver, dir, writer } = site);
     await writer.storeStudy(await writer.createPatient({ patId: '1-9', name: 'UNO^UNA' }));
     const initial = await runCli(['initial'], dir);
     expect(initial.code, initial.stderr).toBe(0);
   });
   afterAll(async () => {
-    await pacsConn?.end().catch(() => undefined);
-    await receiver?.close();
-    await db?.drop();
-    await agent?.drop();
-    await pacs?.drop();
+    await site?.close();
   });
 
   const live = async () => [...(await receiver.held(CENTER)).values()].filter((r) => !r.deleted).length;

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dcm4cheeWriter } from '../../helpers/dcm4chee-writer.js';
 import { startCentralReceiver, type CentralReceiver } from '../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../helpers/mysql.js';
-import { createPacsdb } from '../../helpers/pacsdb.js';
 import { MAX_SOURCE_SEQ } from '../../../src/shared/record-limits.js';
 import { CENTER, KEY, createSite, runCli, stateValue, writeSiteConfig, type CliResult } from '../support/agent-harness.js';
-import { TestAccount, readmeGrants, revokesBetween } from '../support/mysql-account.js';
+import { TestAccount } from '../support/mysql-account.js';
+import { createLeastPrivilegeSite, type LeastPrivilegeSite } from '../support/least-privilege-site.js';
 
 const NEEDED = /FAIL +changes may be missing at the receiver \(.+\): run `indexer reconcile`/;
 const statusOf = (r: CliResult) => JSON.parse(r.stdout) as { reconcile_needed: { why: string } | null; missing_iuid: unknown; dead_letters: number };
@@ -95,36 +95,21 @@ describe('reinstall: uninstall --force, PACS deletions, install, initial', () =>
 });
 
 describe('a definer that lost INSERT on study_service: changes silently lost until a reconcile', () => {
+  let site: LeastPrivilegeSite | undefined;
   let db: TestDatabase;
   let agent: TestAccount;
-  let pacs: TestAccount;
-  let pacsConn: mysql.Connection;
   let rx: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
 
   beforeAll(async () => {
-    db = await createPacsdb('fixture', 'rneeded_b');
-    agent = await TestAccount.create(db.conn, 'idxrn');
-    pacs = await TestAccount.create(db.conn, 'pacsrn');
-    await pacs.apply(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db.name}\`.* TO ${pacs.account}`);
-    pacsConn = await pacs.connect(db);
-    writer = new Dcm4cheeWriter(pacsConn);
-    rx = await startCentralReceiver('rneeded_b', { [CENTER]: KEY });
-    dir = agent.siteConfig(db, { url: rx.url });
-    const grants = readmeGrants(db.name, agent.account);
-    for (const g of grants.install) await agent.apply(g);
-    expect((await runCli(['install'], dir)).code).toBe(0);
-    for (const r of revokesBetween(grants.install, grants.run)) await agent.apply(r);
+    site = await createLeastPrivilegeSite({ db: 'rneeded_b', agent: 'idxrn', pacs: 'pacsrn', receiver: 'rneeded_b' }, { install: true });
+    ({ db, agent, receiver: rx, dir, writer } = site);
     await writer.storeStudy(await writer.createPatient({ patId: 'B0', name: 'B^ZERO' }));
     expect((await runCli(['initial'], dir)).code).toBe(0);
   });
   afterAll(async () => {
-    await pacsConn?.end().catch(() => undefined);
-    await rx?.close();
-    await db?.drop();
-    await agent?.drop();
-    await pacs?.drop();
+    await site?.close();
   });
 
   it('sync exits 3 naming the GRANT then reconcile; once granted, sync warns and check fails until reconcile', async () => {

@@ -2,12 +2,12 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantStatements } from '../../../../src/agent/sources/dcm4chee/capture-errors.js';
 import { queueEntries } from '../../../helpers/capture.js';
-import { Dcm4cheeWriter } from '../../../helpers/dcm4chee-writer.js';
-import { startCentralReceiver, type CentralReceiver } from '../../../helpers/central-receiver.js';
+import type { Dcm4cheeWriter } from '../../../helpers/dcm4chee-writer.js';
+import type { CentralReceiver } from '../../../helpers/central-receiver.js';
 import type { TestDatabase } from '../../../helpers/mysql.js';
-import { createPacsdb } from '../../../helpers/pacsdb.js';
-import { CENTER, KEY, runCli, writeSiteConfig } from '../../support/agent-harness.js';
+import { CENTER, runCli, writeSiteConfig } from '../../support/agent-harness.js';
 import { TestAccount, readmeGrants, revokesBetween } from '../../support/mysql-account.js';
+import { createLeastPrivilegeSite, type LeastPrivilegeSite } from '../../support/least-privilege-site.js';
 
 /**
  * The README's least-privilege flow, as a DBA follows it: the agent's account gets exactly the
@@ -16,32 +16,20 @@ import { TestAccount, readmeGrants, revokesBetween } from '../../support/mysql-a
  * triggers' definer — the agent's account — each time they fire). `sync` and `check` work.
  */
 describe('least privilege: README grants → install → run-time grants → PACS writes → sync → check', () => {
+  let site: LeastPrivilegeSite | undefined;
   let db: TestDatabase;
   let agent: TestAccount;
-  let pacs: TestAccount;
-  let pacsConn: mysql.Connection;
   let receiver: CentralReceiver;
   let dir: string;
   let writer: Dcm4cheeWriter;
   let grants: ReturnType<typeof readmeGrants>;
 
   beforeAll(async () => {
-    db = await createPacsdb('fixture', 'leastpriv');
-    agent = await TestAccount.create(db.conn, 'idx');
-    pacs = await TestAccount.create(db.conn, 'pacs');
-    await pacs.apply(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db.name}\`.* TO ${pacs.account}`);
-    pacsConn = await pacs.connect(db);
-    writer = new Dcm4cheeWriter(pacsConn);
-    receiver = await startCentralReceiver('least_privilege', { [CENTER]: KEY });
-    dir = agent.siteConfig(db, { url: receiver.url });
-    grants = readmeGrants(db.name, agent.account);
+    site = await createLeastPrivilegeSite({ db: 'leastpriv', agent: 'idx', pacs: 'pacs', receiver: 'least_privilege' });
+    ({ db, agent, receiver, dir, writer, grants } = site);
   });
   afterAll(async () => {
-    await pacsConn?.end().catch(() => undefined);
-    await receiver?.close();
-    await db?.drop();
-    await agent?.drop();
-    await pacs?.drop();
+    await site?.close();
   });
 
   const check = () => runCli(['check'], dir);
