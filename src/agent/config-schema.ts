@@ -1,71 +1,39 @@
-import { validate as validateCron } from 'node-cron';
-import { ANY, BOOLEAN, defineFormat, intFormat, STRING, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
+import { ANY, STRING, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
+import { BATCH_SIZE, CENTER_CODE, COUNT, CRON_EXPRESSION, HTTP_URL, OPTIONAL_STRING, POSITIVE_INT } from './config-formats.js';
+import { SOURCE_CONFIGS } from './sources/source-configs.js';
 
 /**
  * The agent's configuration schema: every key, its default, its doc, its environment variable.
- * The legacy client's config.json layout (database.{host,port,user,password,name}, key,
- * webservice_url, server) is a subset of this schema, so legacy files load unchanged.
+ * The shared keys are here; each source's own keys come from its folder (sources/<name>/*-config.ts,
+ * listed in sources/source-configs.ts) and are placed where the source says. The legacy client's
+ * config.json layout (database.{host,port,user,password,name}, key, webservice_url, server) is a
+ * subset of this schema, so legacy files load unchanged.
  */
 
-// Legacy config.json files write numbers as strings ("3306"): intFormat accepts both, stores a number.
-const TCP_PORT = intFormat(1, 65535, 'a whole number');
-const POSITIVE_INT = intFormat(1, 1_000_000_000, 'a whole number');
-const BATCH_SIZE = intFormat(1, 10_000, 'a whole number');
-const COUNT = intFormat(0, 1_000_000, 'a whole number');
+type SourceConfigs = (typeof SOURCE_CONFIGS)[number];
 
-const NON_EMPTY_STRING = defineFormat('non-empty-string', {
-  expected: 'a non-empty string',
-  check: (v) => (typeof v === 'string' && v.trim() !== '' ? null : 'a non-empty string'),
-});
+/** The names of the sources, the registry's order: the values of the `source` setting. */
+export const SOURCE_NAMES = SOURCE_CONFIGS.map((c) => c.name) as SourceConfigs['name'][];
 
-const OPTIONAL_STRING = defineFormat('optional-string', {
-  expected: 'a string or null',
-  check: (v) => (v === null || typeof v === 'string' ? null : 'a string or null'),
-});
+/** A shared key's doc, with what each source also does with it: "base (also …)." */
+function docOf(key: string, base: string): string {
+  const notes = SOURCE_CONFIGS.flatMap((c): string[] => {
+    const note = ('notes' in c ? (c.notes as Readonly<Record<string, string>>) : {})[key];
+    return note === undefined ? [] : [note];
+  });
+  return `${base}${notes.length > 0 ? ` (also ${notes.join('; also ')})` : ''}.`;
+}
 
-const CENTER_CODE_TEXT = '1 to 32 letters, digits, "_", "-" or "." (e.g. "000")';
-const CENTER_CODE = defineFormat('center-code', {
-  expected: CENTER_CODE_TEXT,
-  // Empty: checked by the commands that need a centre.
-  check: (v) => (v === null || v === '' || (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(v)) ? null : CENTER_CODE_TEXT),
-});
+/** "a", "a or b", "a, b or c". */
+function either(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)!}`;
+}
 
-/**
- * A `#` in a URL starts its fragment: `http://user:pa#ss@host` silently becomes another host (or
- * an "invalid URL"). These URLs never need a fragment, so a `#` is a password or path character
- * that must be written %23.
- */
-const HTTP_URL = defineFormat('http-url', {
-  expected: 'an absolute http:// or https:// URL',
-  check(v) {
-    if (v === null || v === '') return null;
-    if (typeof v === 'string' && v.includes('#')) return 'a URL without "#": percent-encode "#" as %23 (e.g. in a password)';
-    let u: URL;
-    try {
-      u = new URL(String(v));
-    } catch {
-      return 'an absolute http:// or https:// URL';
-    }
-    return u.protocol === 'http:' || u.protocol === 'https:' ? null : 'an http:// or https:// URL';
-  },
-});
-
-const CRON_TEXT = 'a cron expression of 5 fields (or 6, the first being seconds)';
-const CRON_EXPRESSION = defineFormat('cron-expression', {
-  expected: CRON_TEXT,
-  check(v) {
-    const fields = typeof v === 'string' ? v.trim().split(/\s+/) : [];
-    if (fields.length !== 5 && fields.length !== 6) return CRON_TEXT;
-    // node-cron's own parser: what it accepts is exactly what `indexer daemon` can schedule.
-    return validateCron(String(v)) ? null : `${CRON_TEXT}, each field in range (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7)`;
-  },
-});
-
-export const configSchema = {
+const sharedSchema = {
   source: {
-    doc: 'Where studies come from: "dcm4chee" (the 2.x MySQL pacsdb) or "orthanc".',
-    format: ['dcm4chee', 'orthanc'] as const,
-    default: 'dcm4chee',
+    doc: `Where studies come from: ${either(SOURCE_CONFIGS.map((c) => c.label))}.`,
+    format: SOURCE_NAMES,
+    default: SOURCE_NAMES[0]! as string,
     env: 'INDEXER_SOURCE',
   },
   center: {
@@ -79,20 +47,6 @@ export const configSchema = {
     format: ANY,
     default: null as unknown,
     nullable: true,
-  },
-  database: {
-    host: { doc: 'PACS database host.', format: NON_EMPTY_STRING, default: '127.0.0.1', env: 'INDEXER_DB_HOST' },
-    port: { doc: 'PACS database port.', format: TCP_PORT, default: 3306, env: 'INDEXER_DB_PORT' },
-    socket: {
-      doc: 'Unix socket path of the PACS database; when set, host and port are not used.',
-      format: OPTIONAL_STRING,
-      default: null as string | null,
-      nullable: true,
-      env: 'INDEXER_DB_SOCKET',
-    },
-    user: { doc: 'PACS database user (see the README for its GRANTs).', format: NON_EMPTY_STRING, default: 'indexer', env: 'INDEXER_DB_USER' },
-    password: { doc: 'PACS database password (also INDEXER_DB_PASSWORD_FILE).', format: STRING, default: '', sensitive: true, env: 'INDEXER_DB_PASSWORD' },
-    name: { doc: 'PACS database name.', format: NON_EMPTY_STRING, default: 'pacsdb', env: 'INDEXER_DB_NAME' },
   },
   url: {
     doc: 'Receiver base URL, e.g. https://index.example.org. Defaults to the origin of webservice_url.',
@@ -135,7 +89,7 @@ export const configSchema = {
   max_in_flight: { doc: 'Batches posted concurrently.', format: POSITIVE_INT, default: 2, env: 'INDEXER_MAX_IN_FLIGHT' },
   http: {
     timeout_ms: {
-      doc: 'Idle timeout of one receiver request: longest wait for the answer\'s headers, or between two pieces of its body, in milliseconds (also the whole-request limit of one Orthanc request).',
+      doc: docOf('http.timeout_ms', 'Idle timeout of one receiver request: longest wait for the answer\'s headers, or between two pieces of its body, in milliseconds'),
       format: POSITIVE_INT,
       default: 30_000,
       env: 'INDEXER_HTTP_TIMEOUT_MS',
@@ -163,25 +117,34 @@ export const configSchema = {
       env: 'INDEXER_CA_FILE',
     },
   },
-  orthanc: {
-    url: { doc: 'Orthanc base URL; "http://login:password@host:8042" is accepted.', format: HTTP_URL, default: 'http://127.0.0.1:8042', env: 'INDEXER_ORTHANC_URL' },
-    username: { doc: 'Orthanc HTTP basic auth user.', format: STRING, default: '', env: 'INDEXER_ORTHANC_USERNAME' },
-    password: { doc: 'Orthanc HTTP basic auth password (also INDEXER_ORTHANC_PASSWORD_FILE).', format: STRING, default: '', sensitive: true, env: 'INDEXER_ORTHANC_PASSWORD' },
-    state_file: { doc: 'Where the Orthanc change-feed checkpoint is kept (written atomically).', format: STRING, default: 'indexer-state.json', env: 'INDEXER_ORTHANC_STATE_FILE' },
-    new_study: { doc: 'Also react to NewStudy (sooner, possibly incomplete counts), not only StableStudy.', format: BOOLEAN, default: false, env: 'INDEXER_ORTHANC_NEW_STUDY' },
-    max_list_bytes: {
-      doc: 'Largest answer to the study listing (GET /studies, about 50 bytes per study) read from Orthanc, in bytes; every other Orthanc answer is capped at 16 MiB.',
-      format: POSITIVE_INT,
-      default: 256 * 1024 * 1024,
-      env: 'INDEXER_ORTHANC_MAX_LIST_BYTES',
-    },
-  },
   log: {
     level: { doc: 'Log level: fatal, error, warn, info, debug, trace, silent.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info', env: 'INDEXER_LOG_LEVEL' },
     format: { doc: '"auto": pretty on a terminal, JSON otherwise; or "json" / "pretty".', format: ['auto', 'json', 'pretty'] as const, default: 'auto', env: 'INDEXER_LOG_FORMAT' },
   },
 } satisfies ConfigTree;
 
-export type ConfigSchema = typeof configSchema;
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+export type ConfigSchema = typeof sharedSchema & UnionToIntersection<SourceConfigs['schema']>;
+
+/** The shared keys with each source's sections placed after the key it names. */
+function composed(): ConfigSchema {
+  const out: ConfigTree = {};
+  for (const [key, node] of Object.entries(sharedSchema)) {
+    out[key] = node;
+    for (const c of SOURCE_CONFIGS) if (c.after === key) Object.assign(out, c.schema);
+  }
+  for (const c of SOURCE_CONFIGS) if (!(c.after in sharedSchema)) throw new Error(`source ${c.name}: its keys follow "${c.after}", not a configuration key`);
+  return out as ConfigSchema;
+}
+
+export const configSchema: ConfigSchema = composed();
+
+/** The secrets that may come from files, VAR_FILE → VAR (VAR_FILE wins): the shared ones and the sources'. */
+export const SECRET_FILE_VARS: Readonly<Record<string, string>> = Object.assign(
+  { INDEXER_KEY_FILE: 'INDEXER_KEY' },
+  ...SOURCE_CONFIGS.map((c) => ('secretFiles' in c ? c.secretFiles : {})),
+);
+
 /** The agent's configuration: derived from the schema, never written out by hand. */
 export type AgentConfig = ConfigOf<ConfigSchema>;

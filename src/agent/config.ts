@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkConfig, originOf, undeclaredKeys, type ConfigProblem, type ValueOrigins } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
-import { configSchema, type AgentConfig } from './config-schema.js';
+import { configSchema, SECRET_FILE_VARS, type AgentConfig } from './config-schema.js';
 import { maskUrlCredentials } from './delivery/receiver-url.js';
 
 export type { AgentConfig } from './config-schema.js';
@@ -18,13 +18,6 @@ export interface ConfigSources {
   overrides?: Readonly<Record<string, string>>;
   cwd: string;
 }
-
-/** Secrets may come from files (Docker/systemd credentials): VAR_FILE wins over VAR. */
-const SECRET_FILE_VARS: Record<string, string> = {
-  INDEXER_DB_PASSWORD_FILE: 'INDEXER_DB_PASSWORD',
-  INDEXER_KEY_FILE: 'INDEXER_KEY',
-  INDEXER_ORTHANC_PASSWORD_FILE: 'INDEXER_ORTHANC_PASSWORD',
-};
 
 function readJsonFile(file: string, what: string): Record<string, unknown> {
   let text: string;
@@ -42,6 +35,7 @@ function readJsonFile(file: string, what: string): Record<string, unknown> {
   }
 }
 
+/** Secrets may come from files (Docker/systemd credentials): VAR_FILE wins over VAR. */
 function resolveEnv(env: ConfigSources['env']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
