@@ -13,6 +13,12 @@ import { LiveReceiver, receiverCommand } from './live-receiver.js';
  * 127.0.0.2 (still loopback), the well-behaved one 127.0.0.1.
  */
 const HOSTILE = '127.0.0.2';
+/**
+ * Later cases each connect from an address of their own: the receiver frees the slots of the
+ * connections it closed when its own event loop sees them close, which can trail what this
+ * process sees, so reusing an address would race with the slots the case before still holds.
+ */
+const FRESH = { noKey: '127.0.0.3', refused: '127.0.0.4', tooLarge: '127.0.0.5', tricklers: '127.0.0.6' };
 
 interface Conn {
   socket: Socket;
@@ -80,7 +86,7 @@ describe('per-address connection cap, first-byte timeout, refused requests close
   }, 10_000);
 
   it('headers of a large body without a key: 401, and the connection is closed at once instead of waiting for the body', async () => {
-    const c = await open(rx.port, HOSTILE);
+    const c = await open(rx.port, FRESH.noKey);
     const started = performance.now();
     c.socket.write('POST /api/v2/centers/001/studies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
     const trickle = setInterval(() => c.socket.writable && c.socket.write(' '), 200);
@@ -103,7 +109,7 @@ describe('per-address connection cap, first-byte timeout, refused requests close
       ['/api/v2/centers/001/studies', rx.token],
       ['/api/v2/centers/003/studies', 'hostile-test-key-003-0123456789'],
     ] as const) {
-      const c = await open(rx.port, HOSTILE);
+      const c = await open(rx.port, FRESH.refused);
       const started = performance.now();
       c.socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${credential}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"records":[`);
       const trickle = setInterval(() => c.socket.writable && c.socket.write(' '), 200);
@@ -129,13 +135,13 @@ describe('per-address connection cap, first-byte timeout, refused requests close
   }, 20_000);
 
   it('a body past the byte limit with a valid key: 413 and closed; a trickler with a valid key keeps one slot, not all', async () => {
-    const c = await open(rx.port, HOSTILE);
+    const c = await open(rx.port, FRESH.tooLarge);
     c.socket.write(`POST /api/v2/centers/001/studies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${rx.key}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n{`);
     const closedAt = await Promise.race([c.closedAt, sleep(5000).then(() => null)]);
     c.socket.destroy();
     expect(c.data()).toMatch(/^HTTP\/1\.1 413/);
     expect(closedAt).not.toBeNull();
-    const tricklers = await Promise.all(Array.from({ length: 12 }, () => open(rx.port, HOSTILE)));
+    const tricklers = await Promise.all(Array.from({ length: 12 }, () => open(rx.port, FRESH.tricklers)));
     for (const t of tricklers) t.socket.write(`POST /api/v2/centers/001/studies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${rx.key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
     await sleep(300);
     expect(tricklers.filter((t) => !t.closed()).length).toBe(8);
