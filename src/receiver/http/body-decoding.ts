@@ -10,7 +10,6 @@ type DecodedStream = PassThrough & { receivedEncodedLength?: number };
 
 /** Seconds a client refused for lack of body memory should wait. */
 const BUSY_RETRY_AFTER_SECONDS = 2;
-const DECODED = Symbol('body decoded');
 
 /**
  * Decoded body bytes held by all requests in flight, against one limit: a request whose next chunk
@@ -101,13 +100,10 @@ function clientError(err: Error & { statusCode?: number; code?: string }): Error
  * structure against MAX_JSON_DEPTH and `jsonTokens`, failing at the first byte too many. The request stream is never destroyed (the client still reads the answer).
  * Whatever happens — the client
  * leaves, fastify answers first — the stages are torn down and no stream error goes unhandled.
- * Idempotent: a route-level copy of the hook passes an already decoded body through.
  */
 export function decodeBody(limits: ReceiverLimits, budget?: BodyBudget) {
   return async (req: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable> => {
-    const marked = req as unknown as Record<symbol, boolean>;
-    if (marked[DECODED] || req.method === 'GET' || req.method === 'HEAD') return payload;
-    marked[DECODED] = true;
+    if (req.method === 'GET' || req.method === 'HEAD') return payload;
     checkContentType(req);
     const encoding = encodingOf(req);
     // An announced length past the wire limit is refused before a byte of it is read.

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { ownCenter, requireOwnCenterKey, requireRole } from '../http/auth.js';
-import { decodeBody } from '../http/body-decoding.js';
 import { errorResponses, ingestBodyDocs, ingestBodySchema, ingestResultSchema } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
 import { legacyCenter } from '../services/ingest-service.js';
@@ -9,11 +8,9 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ingest, limits } = deps;
   const onRequest = requireRole(deps.store.access, 'center', deps.limiter);
   const ownCenterOnly = requireOwnCenterKey(deps.store.access, deps.limiter);
-  const preParsing = decodeBody(limits);
 
   app.post<{ Params: { center: string }; Body: { records: unknown[] } }>('/api/v2/centers/:center/studies', {
     onRequest: ownCenterOnly,
-    preParsing,
     bodyLimit: Math.max(limits.bodyBytes, limits.decompressedBytes),
     schema: {
       summary: 'Store a batch of study records from a centre (centre key)',
@@ -27,7 +24,6 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post<{ Body: Record<string, unknown> }>('/api/v1/register', {
     onRequest,
-    preParsing,
     bodyLimit: limits.bodyBytes,
     schema: {
       summary: 'Legacy single-record endpoint (centre key in X-Api-Key)',

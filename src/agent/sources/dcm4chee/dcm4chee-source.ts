@@ -1,8 +1,7 @@
 import type { StudyRecord } from '../../../shared/study-record.js';
-import { deleteQueueRows, maxQueueSeq, pruneQueueThrough, queueBacklog, readQueueChunk, type QueueRow } from './change-queue.js';
+import { deleteQueueRows, listQueue, maxQueueSeq, pruneQueueThrough, queueBacklog, queueOverview, readQueueChunk, type QueueRow } from './change-queue.js';
 import { anyDeadLetter, countDeadLetters, deleteDeadLetters, listDeadLetters, removeSupersededDeadLetters, updateDeadLetterReason, writeDeadLetters } from './dead-letter.js';
 import { parseReconcileMark, readReconcileMarkText, RECONCILE_NEEDED, writeReconcileMark } from './reconcile-mark.js';
-import { listQueue, queueOverview } from './change-queue.js';
 import type { AgentConfig } from '../../config.js';
 import { withDatabaseErrors } from './database-errors.js';
 import { Dcm4cheeReconcile } from './dcm4chee-reconcile.js';
