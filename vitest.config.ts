@@ -26,6 +26,15 @@ const UNIT = [
   'test/receiver/json-structure.test.ts',
   'test/receiver/connection-group.test.ts',
   'test/receiver/integer-fields.test.ts',
+  'test/receiver/dicomweb/qido-dates.test.ts',
+  'test/receiver/dicomweb/qido-text.test.ts',
+  'test/receiver/dicomweb/qido-params.test.ts',
+  'test/receiver/dicomweb/qido-centers.test.ts',
+  'test/receiver/dicomweb/dicom-json.test.ts',
+  'test/receiver/dicomweb/dicomweb-http.test.ts',
+  'test/receiver/fhir/fhir-values.test.ts',
+  'test/receiver/fhir/fhir-params.test.ts',
+  'test/receiver/fhir/fhir-resources.test.ts',
 ];
 
 // Integration tests share one MariaDB on a 2-core machine: each file gets its own database,

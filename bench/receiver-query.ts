@@ -3,14 +3,18 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { validateRecord } from '../src/receiver/record-validation.js';
 import { bulkInsertStudies, centerIdOf, explain, finishBulkLoad } from './bulk-load.js';
-import { searchSql, type StudyFilters } from '../src/receiver/store/study-query.js';
-import { patientKey } from '../src/shared/patient-key.js';
+import { matchOf } from '../src/receiver/store/study-query.js';
+import { loadCenters, matchSql } from '../src/receiver/store/study-match-sql.js';
+import type { StudyMatch } from '../src/receiver/store/study-match.js';
+import { parseRut, patientKey } from '../src/shared/patient-key.js';
 import { benchServerUrl, percentile, startBenchReceiver, type BenchReceiver } from './receiver-bench-support.js';
 import { patients, prng, studies, type Patient } from './receiver-data.js';
 
 /**
  * Query latency through real HTTP (auth, audit write, JSON) at N stored studies: patient lookup,
- * centre + date-range page, modality + date page, family-name prefix. The studies are loaded
+ * centre + date-range page, modality + date page, family-name prefix; and the same patient,
+ * date-range and modality + date searches through QIDO-RS (pages of 101, as OHIF asks) and FHIR
+ * (the default page of 50, with its total). The studies are loaded
  * straight into the tables (multi-row inserts), over 8 centres, with patients who have studies at
  * several of them. Target: every p95 <= 20 ms (at 1M in a --full run). A measurement, not a test.
  */
@@ -66,8 +70,15 @@ async function load(rx: BenchReceiver, total: number): Promise<Patient[]> {
 interface Kind {
   kind: string;
   path(r: () => number): string;
-  /** The filters the route passes to the store, for EXPLAIN. */
-  filters: StudyFilters;
+  /** What the route asks of the store (for EXPLAIN). */
+  match: StudyMatch;
+}
+
+const compact = (d: string) => d.replace(/-/g, '');
+
+/** The match QIDO-RS builds for PatientID=id: the key, and literally the id unless it is a RUT. */
+function qidoPatient(id: string): StudyMatch {
+  return { includeDeleted: false, patientKey: patientKey(id) ?? '', ...(parseRut(id) ? {} : { patientId: { equals: id.trim() } }) };
 }
 
 function dateRange(r: () => number, days: number): { from: string; to: string } {
@@ -79,15 +90,29 @@ function kinds(people: Patient[]): Kind[] {
   const ids = people.map((p) => p.id).filter((id): id is string => id !== null);
   const prefixes = ['GONZ', 'MU', 'SEP', 'ROJ', 'VALENZ', 'NUN', 'PÉR', 'FIGUEROA', 'Castillo', 'HER'];
   const mods = ['CT', 'MR', 'CR', 'US', 'DX', 'MG', 'PT'];
+  const id = (r: () => number) => ids[Math.floor(r() * ids.length)]!;
+  const mod = (r: () => number) => mods[Math.floor(r() * mods.length)]!;
+  const month = { from: '2015-01-01', to: '2015-01-31' };
   return [
-    { kind: 'patient lookup', path: (r) => `/api/v2/patients/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}/studies`,
-      filters: { patientKey: patientKey(ids[0]!) ?? '', includeDeleted: false } },
+    { kind: 'patient lookup', path: (r) => `/api/v2/patients/${encodeURIComponent(id(r))}/studies`,
+      match: matchOf({ patientKey: patientKey(ids[0]!) ?? '', includeDeleted: false }) },
     { kind: 'centre + date page', path: (r) => `/api/v2/studies?${new URLSearchParams({ center: `Q${1 + Math.floor(r() * CENTRES)}`, ...dateRange(r, 90) })}`,
-      filters: { center: 'Q1', from: '2015-01-01', to: '2015-03-31', includeDeleted: false } },
-    { kind: 'modality + date page', path: (r) => `/api/v2/studies?${new URLSearchParams({ modality: mods[Math.floor(r() * mods.length)]!, ...dateRange(r, 30) })}`,
-      filters: { modality: 'CT', from: '2015-01-01', to: '2015-01-31', includeDeleted: false } },
+      match: matchOf({ center: 'Q1', from: '2015-01-01', to: '2015-03-31', includeDeleted: false }) },
+    { kind: 'modality + date page', path: (r) => `/api/v2/studies?${new URLSearchParams({ modality: mod(r), ...dateRange(r, 30) })}`,
+      match: matchOf({ modality: 'CT', ...month, includeDeleted: false }) },
     { kind: 'name prefix', path: (r) => `/api/v2/studies?${new URLSearchParams({ name: prefixes[Math.floor(r() * prefixes.length)]! })}`,
-      filters: { namePrefix: 'GONZ', includeDeleted: false } },
+      match: matchOf({ namePrefix: 'GONZ', includeDeleted: false }) },
+    { kind: 'QIDO-RS patient', path: (r) => `/dicom-web/studies?${new URLSearchParams({ PatientID: id(r), limit: '101' })}`, match: qidoPatient(ids[0]!) },
+    { kind: 'QIDO-RS date range', path: (r) => { const d = dateRange(r, 30); return `/dicom-web/studies?${new URLSearchParams({ StudyDate: `${compact(d.from)}-${compact(d.to)}`, limit: '101' })}`; },
+      match: { includeDeleted: false, ...month } },
+    { kind: 'QIDO-RS modality + date', path: (r) => { const d = dateRange(r, 30); return `/dicom-web/studies?${new URLSearchParams({ ModalitiesInStudy: mod(r), StudyDate: `${compact(d.from)}-${compact(d.to)}`, limit: '101' })}`; },
+      match: { includeDeleted: false, modalities: ['CT'], ...month } },
+    { kind: 'FHIR patient', path: (r) => `/fhir/ImagingStudy?${new URLSearchParams({ 'patient:identifier': id(r) })}`,
+      match: { includeDeleted: false, patientKey: patientKey(ids[0]!) ?? '' } },
+    { kind: 'FHIR date range', path: (r) => { const d = dateRange(r, 30); return `/fhir/ImagingStudy?${new URLSearchParams([['started', `ge${d.from}`], ['started', `le${d.to}`]])}`; },
+      match: { includeDeleted: false, ...month } },
+    { kind: 'FHIR modality + date', path: (r) => { const d = dateRange(r, 30); return `/fhir/ImagingStudy?${new URLSearchParams([['modality', mod(r)], ['started', `ge${d.from}`], ['started', `le${d.to}`]])}`; },
+      match: { includeDeleted: false, modalities: ['CT'], ...month } },
   ];
 }
 
@@ -120,7 +145,7 @@ export async function measureQueries(options: QueryOptions): Promise<QueryResult
     const figures: QueryFigure[] = [];
     for (const kind of kinds(people)) {
       const ms = await timeKind(dispatcher, rx.base, token, kind, n);
-      const { sql, args } = searchSql(kind.filters, 50, null);
+      const { sql, args } = matchSql(kind.match, { limit: 50 }, await loadCenters(rx.pool));
       const p95 = percentile(ms, 95);
       figures.push({
         kind: kind.kind,

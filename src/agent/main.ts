@@ -97,6 +97,13 @@ async function main(): Promise<number> {
   return runCommand(cli, config);
 }
 
+// A reader that stops early (`audit | head`) closes the pipe: the rest of the output is simply not
+// wanted, which is not a failure (exit 0, like other Unix tools), and never a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main().then(
   (code) => {
     process.exitCode = code;

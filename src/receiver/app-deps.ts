@@ -1,4 +1,4 @@
-import type { ReceiverLimits } from './config.js';
+import type { ReadSettings, ReceiverLimits } from './config.js';
 import type { Metrics } from './http/metrics.js';
 import type { RequestLimiter } from './http/rate-limit.js';
 import type { IngestService } from './services/ingest-service.js';
@@ -10,6 +10,7 @@ export interface AppDeps {
   ingest: IngestService;
   metrics: Metrics;
   limits: ReceiverLimits;
+  reads: ReadSettings;
   limiter: RequestLimiter | null;
   now: () => number;
   version: string;

@@ -1,10 +1,15 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from '../shared/logger.js';
 import type { AppDeps } from './app-deps.js';
-import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_TIMEOUTS, type RateLimitSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_READS, DEFAULT_TIMEOUTS, type RateLimitSettings, type ReadSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
+import { dicomwebRoutes } from './dicomweb/dicomweb-routes.js';
+import { fhirRoutes } from './fhir/fhir-routes.js';
+import { FHIR_JSON } from './fhir/negotiation.js';
+import { operationOutcome } from './fhir/operation-outcome.js';
 import { ApiError } from './http/api-error.js';
 import { BodyBudget, decodeBody } from './http/body-decoding.js';
 import { closeRefusedConnections, guardConnections } from './http/connection-guard.js';
+import { allowOrigins } from './http/cors.js';
 import { classify, schemaErrorFormatter } from './http/error-mapping.js';
 import { Metrics } from './http/metrics.js';
 import { OpenApiCollector } from './http/openapi.js';
@@ -28,8 +33,12 @@ export interface AppOptions {
   /** Per address, per failed authentications and per key; absent: the defaults (on). */
   rateLimits?: Partial<RateLimitSettings>;
   timeouts?: Partial<ServerTimeouts>;
+  /** Search bounds and link base of the read interfaces; absent: the defaults. */
+  reads?: Partial<ReadSettings>;
   /** Reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs). */
   trustProxy?: string[];
+  /** Browser origins allowed to call the read routes (CORS); absent or empty: none. */
+  corsOrigins?: string[];
   /** Clock (ms), injectable for tests. */
   now?: () => number;
   version?: string;
@@ -96,8 +105,13 @@ function serverOptions(options: AppOptions, limits: ReceiverLimits): FastifyServ
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
     schemaErrorFormatter: schemaErrorFormatter(),
     // A bad percent-encoding is answered before routing: fastify's own body would quote the URL.
-    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = classify(err);
+      // A FHIR client is answered in FHIR's form even before routing (e.g. a bad path encoding).
+      if (req.url.startsWith('/fhir/') || req.url === '/fhir') {
+        void reply.code(status).type(FHIR_JSON).send(JSON.stringify(operationOutcome('invalid', body.message, status)));
+        return;
+      }
       void reply.code(status).send(body);
     },
     http: node,
@@ -116,6 +130,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ingest: createIngestService({ store: options.store, metrics, recordsPerBatch: limits.recordsPerBatch, now }),
     metrics,
     limits,
+    reads: { ...DEFAULT_READS, ...options.reads },
     limiter: new RequestLimiter(rateLimits, options.store.access, metrics),
     now,
     version: options.version ?? '0.0.0',
@@ -135,8 +150,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('onRoute', openapi.onRoute);
   installHandlers(app, deps);
   installGuards(app, deps, new BodyBudget(limits.inflightBodyBytes, metrics));
+  allowOrigins(app, options.corsOrigins ?? []);
   ingestRoutes(app, deps);
   readRoutes(app, deps);
+  dicomwebRoutes(app, deps);
+  fhirRoutes(app, deps);
   reconcileRoutes(app, deps);
   versionRoutes(app, deps);
   opsRoutes(app, deps, openapi);

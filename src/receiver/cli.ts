@@ -5,7 +5,7 @@ import { packageVersion } from '../shared/package-version.js';
 import { receiverSchema } from './config-schema.js';
 
 export type CommandName =
-  | 'migrate' | 'serve' | 'centers add' | 'centers rotate-key' | 'centers disable' | 'centers enable' | 'centers list'
+  | 'migrate' | 'serve' | 'centers add' | 'centers set' | 'centers rotate-key' | 'centers disable' | 'centers enable' | 'centers list'
   | 'tokens add' | 'tokens revoke' | 'tokens list' | 'audit';
 
 interface OptionSpec {
@@ -29,6 +29,15 @@ const SPECS: Record<CommandName, CommandSpec> = {
   'centers add': {
     operand: 'CODE', summary: 'register a centre; prints its write key last',
     options: { ...HELP, name: { type: 'string', arg: 'N', doc: "the centre's name" }, key: { type: 'string', arg: 'K', doc: 'use this key (at least 16 characters) instead of a generated one' } },
+  },
+  'centers set': {
+    operand: 'CODE', summary: "change a centre's name or where its images are retrieved from (an empty value clears it)",
+    options: {
+      ...HELP,
+      name: { type: 'string', arg: 'N', doc: "the centre's name (InstitutionName in DICOMweb answers)" },
+      'dicomweb-url': { type: 'string', arg: 'URL', doc: "the centre's own DICOMweb root, e.g. https://pacs.example.org/dicom-web: studies then carry RetrieveURL / a FHIR Endpoint" },
+      'retrieve-aet': { type: 'string', arg: 'AET', doc: "the AE title of the centre's PACS (RetrieveAETitle), 1-16 characters" },
+    },
   },
   'centers rotate-key': {
     operand: 'CODE', summary: 'give a centre a new key (the old one stops working); prints it last',
@@ -55,7 +64,7 @@ function synopsis(name: CommandName): string {
 export const USAGE = `Usage: indexer-receiver <command> [options]
 
 Commands:
-${(Object.keys(SPECS) as CommandName[]).map((n) => `  ${synopsis(n).padEnd(44)} ${SPECS[n].summary}`).join('\n')}
+${(Object.keys(SPECS) as CommandName[]).map((n) => `  ${synopsis(n)}\n      ${SPECS[n].summary}`).join('\n')}
 
   indexer-receiver help <command>   (or <command> --help): that command's options
   indexer-receiver --version        the receiver's version
@@ -80,7 +89,9 @@ function environmentHelp(): string {
 
 export function commandUsage(name: CommandName): string {
   const s = SPECS[name];
-  const opts = Object.entries(s.options).map(([o, spec]) => `  ${`--${o}${spec.arg ? ` ${spec.arg}` : ''}`.padEnd(16)} ${spec.doc}`);
+  const labels = Object.entries(s.options).map(([o, spec]) => [`--${o}${spec.arg ? ` ${spec.arg}` : ''}`, spec.doc] as const);
+  const width = Math.max(16, ...labels.map(([label]) => label.length));
+  const opts = labels.map(([label, doc]) => `  ${label.padEnd(width)} ${doc}`);
   const env = name === 'serve' ? `\nEnvironment (docs/receiver.md):\n${environmentHelp()}\n` : '';
   return `Usage: indexer-receiver ${synopsis(name)}\n\n${s.summary}\n\nOptions:\n${opts.join('\n')}\n${env}`;
 }
@@ -95,9 +106,11 @@ export interface ReceiverCommandLine {
   key: string | undefined;
   token: string | undefined;
   since: string | undefined;
+  dicomwebUrl: string | undefined;
+  retrieveAet: string | undefined;
 }
 
-const NONE = { target: undefined, name: undefined, key: undefined, token: undefined, since: undefined };
+const NONE = { target: undefined, name: undefined, key: undefined, token: undefined, since: undefined, dicomwebUrl: undefined, retrieveAet: undefined };
 
 function commandOf(words: readonly string[]): { command: CommandName; rest: string[] } {
   const group = words[0]!;
@@ -128,10 +141,15 @@ export function parseCommandLine(argv: string[]): ReceiverCommandLine {
   }
   const { command, rest } = commandOf(words);
   const spec = SPECS[command];
+  const seen = new Set<string>();
   for (const t of first.tokens) {
-    if (t.kind === 'option' && !(t.name in spec.options) && !(t.name === 'h' && 'help' in spec.options)) {
+    if (t.kind !== 'option') continue;
+    if (!(t.name in spec.options) && !(t.name === 'h' && 'help' in spec.options)) {
       throw new ConfigError(`${command} does not accept ${t.rawName}`, { hint: `see \`indexer-receiver help ${command}\`` });
     }
+    // Given twice, one value would silently win: which one the operator meant is not ours to guess.
+    if (seen.has(t.name)) throw new ConfigError(`${command}: --${t.name} is given more than once`, { hint: 'give each option once' });
+    seen.add(t.name);
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -145,5 +163,8 @@ export function parseCommandLine(argv: string[]): ReceiverCommandLine {
     throw new ConfigError(`${command} expects ${expected === 1 ? `one operand (${spec.operand})` : 'no operands'}`, { hint: `see \`indexer-receiver help ${command}\`` });
   }
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  return { command, target: rest[0], name: str('name'), key: str('key'), token: str('token'), since: str('since') };
+  return {
+    command, target: rest[0], name: str('name'), key: str('key'), token: str('token'), since: str('since'),
+    dicomwebUrl: str('dicomweb-url'), retrieveAet: str('retrieve-aet'),
+  };
 }

@@ -26,6 +26,37 @@ function secretOf(given: string | undefined, flag: string): string {
   return given;
 }
 
+/** A centre's DICOMweb root: http(s), no credentials, query or fragment; stored without a trailing slash. */
+function dicomwebUrlOf(given: string | undefined): string | null | undefined {
+  if (given === undefined || given === '') return given === '' ? null : undefined;
+  // Not quoted: a refused URL may carry a password (the very reason it is refused).
+  const problem = '--dicomweb-url is invalid: expected an http(s) URL without user, password, query or fragment, e.g. https://pacs.example.org/dicom-web';
+  let u: URL;
+  try {
+    u = new URL(given);
+  } catch {
+    throw new ConfigError(problem);
+  }
+  if (!['http:', 'https:'].includes(u.protocol) || u.username || u.password || u.search || u.hash || u.href.length > 1024) throw new ConfigError(problem);
+  return u.href.replace(/\/+$/, '');
+}
+
+/** An AE title: 1-16 characters of the default repertoire, no backslash; blanks around it are not part of it. */
+function aetOf(given: string | undefined): string | null | undefined {
+  if (given === undefined || given === '') return given === '' ? null : undefined;
+  const aet = given.trim();
+  if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(aet)) {
+    throw new ConfigError(`--retrieve-aet ${JSON.stringify(given.slice(0, 40))} is invalid: expected 1-16 printable ASCII characters without a backslash`);
+  }
+  return aet;
+}
+
+function nameOf(given: string | undefined): string | null | undefined {
+  if (given === undefined || given === '') return given === '' ? null : undefined;
+  if (given.length > 255 || /[\x00-\x1f\x7f]/.test(given)) throw new ConfigError('--name is invalid: expected at most 255 characters without control characters');
+  return given;
+}
+
 /** ISO date or date-time → UTC 'YYYY-MM-DD HH:MM:SS.mmm' for the audit query. */
 function sinceOf(since: string | undefined): string | null {
   if (since === undefined) return null;
@@ -47,6 +78,13 @@ export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContex
       stdout(`centre ${code} added; its write key:\n${key}\n`);
       return 0;
     }
+    case 'centers set': {
+      const code = checkCode(cli.target);
+      await access.setCenterDetails(code, { name: nameOf(cli.name), dicomwebUrl: dicomwebUrlOf(cli.dicomwebUrl), retrieveAet: aetOf(cli.retrieveAet) });
+      const entry = (await access.centerDirectory()).find((c) => c.code === code);
+      stdout(`centre ${code} updated: ${JSON.stringify({ name: entry?.name ?? null, dicomweb_url: entry?.dicomwebUrl ?? null, retrieve_aet: entry?.retrieveAet ?? null })}\n`);
+      return 0;
+    }
     case 'centers rotate-key': {
       const code = checkCode(cli.target);
       const key = secretOf(cli.key, '--key');
@@ -65,7 +103,10 @@ export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContex
       const states = new Map((await access.listCenterAccess()).map((c) => [c.code, c]));
       for (const c of await access.listCenters()) {
         const a = states.get(c.code);
-        stdout(`${JSON.stringify({ code: c.code, name: c.name, enabled: a?.enabled ?? false, studies: c.studies, last_seen: c.last_seen, last_source_seq: c.last_source_seq, created_at: a?.created_at ?? null, key_rotated_at: a?.key_rotated_at ?? null })}\n`);
+        stdout(`${JSON.stringify({
+          code: c.code, name: c.name, enabled: a?.enabled ?? false, studies: c.studies, last_seen: c.last_seen, last_source_seq: c.last_source_seq,
+          dicomweb_url: c.dicomweb_url, retrieve_aet: c.retrieve_aet, created_at: a?.created_at ?? null, key_rotated_at: a?.key_rotated_at ?? null,
+        })}\n`);
       }
       return 0;
     }

@@ -59,6 +59,45 @@ const HOST = defineFormat('listen-host', {
   check: (v) => (typeof v === 'string' && v.trim() !== '' ? null : 'a host name or address'),
 });
 
+const PUBLIC_URL_TEXT = 'an http(s) URL without query or fragment, e.g. https://index.example.org';
+const PUBLIC_URL = defineFormat('public-url', {
+  expected: PUBLIC_URL_TEXT,
+  check(v) {
+    if (v === '' || v === null) return null;
+    try {
+      const u = new URL(String(v));
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.search === '' && u.hash === '' && u.username === '' ? null : PUBLIC_URL_TEXT;
+    } catch {
+      return PUBLIC_URL_TEXT;
+    }
+  },
+});
+
+const ORIGINS_TEXT = 'comma-separated origins such as https://viewer.example.org (scheme://host[:port], no path), or *';
+
+/** RECEIVER_CORS_ORIGINS's items, blanks dropped. */
+export function originItems(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const ORIGIN_LIST = defineFormat('origin-list', {
+  expected: ORIGINS_TEXT,
+  check(v) {
+    if (typeof v !== 'string') return ORIGINS_TEXT;
+    const items = originItems(v);
+    const bad = items.some((item) => {
+      if (item === '*') return items.length > 1;
+      try {
+        const u = new URL(item);
+        return !['http:', 'https:'].includes(u.protocol) || u.origin !== item.replace(/\/$/, '');
+      } catch {
+        return true;
+      }
+    });
+    return bad ? ORIGINS_TEXT : null;
+  },
+});
+
 const MS = intFormat(1000, 3_600_000);
 const RATE = intFormat(0, 1_000_000);
 
@@ -96,6 +135,12 @@ export const receiverSchema = {
     per_address_per_second: { doc: 'Requests per second per client address, before the key is looked up (burst 2 s worth); 0: off.', format: RATE, default: 100, env: 'RECEIVER_ADDRESS_RATE_LIMIT' },
     auth_failures_per_minute: { doc: 'Failed authentications per client address per minute before its requests are refused unread; 0: off.', format: RATE, default: 30, env: 'RECEIVER_AUTH_FAILURE_LIMIT' },
   },
+  cors_origins: {
+    doc: 'Browser origins allowed to call the read routes (a viewer such as OHIF served from another site): comma-separated, or *; unset: no CORS headers.',
+    format: ORIGIN_LIST,
+    default: '',
+    env: 'RECEIVER_CORS_ORIGINS',
+  },
   trust_proxy: { doc: 'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For names the client.', format: PROXY_LIST, default: '', env: 'RECEIVER_TRUST_PROXY' },
   timeouts: {
     headers_ms: { doc: 'The request headers must arrive within this.', format: MS, default: 10_000, env: 'RECEIVER_HEADERS_TIMEOUT_MS' },
@@ -111,6 +156,24 @@ export const receiverSchema = {
       env: 'RECEIVER_MAX_CONNECTIONS_PER_ADDRESS',
     },
     first_byte_ms: { doc: 'A connection that has sent no byte within this is closed.', format: MS, default: 5_000, env: 'RECEIVER_FIRST_BYTE_TIMEOUT_MS' },
+  },
+  reads: {
+    time_limit_ms: {
+      doc: 'A search (JSON API, QIDO-RS, FHIR) the database has not answered within this is stopped and refused (413, query too broad).',
+      format: intFormat(100, 600_000),
+      default: 5000,
+      env: 'RECEIVER_QUERY_TIME_LIMIT_MS',
+    },
+    max_offset: { doc: 'Highest QIDO-RS `offset` accepted (deeper pages: narrow the query).', format: intFormat(0, 1_000_000), default: 10_000, env: 'RECEIVER_QUERY_MAX_OFFSET' },
+    dicomweb_max_results: { doc: 'Studies per QIDO-RS answer at most (a larger or absent `limit` is capped, with Warning 299).', format: intFormat(1, 100_000), default: 1000, env: 'RECEIVER_DICOMWEB_MAX_RESULTS' },
+    fhir_default_count: { doc: 'ImagingStudy resources per FHIR search page when `_count` is absent.', format: intFormat(1, 10_000), default: 50, env: 'RECEIVER_FHIR_DEFAULT_COUNT' },
+    fhir_max_count: { doc: 'ImagingStudy resources per FHIR search page at most (a larger `_count` is capped).', format: intFormat(1, 10_000), default: 1000, env: 'RECEIVER_FHIR_MAX_COUNT' },
+    public_url: {
+      doc: 'The receiver\'s public base URL (e.g. https://index.example.org), for the links FHIR answers carry; unset: taken from the request (Host, and X-Forwarded-* from RECEIVER_TRUST_PROXY).',
+      format: PUBLIC_URL,
+      default: '',
+      env: 'RECEIVER_PUBLIC_URL',
+    },
   },
   log: {
     level: { doc: 'Log level.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info', env: 'RECEIVER_LOG_LEVEL' },

@@ -2,7 +2,7 @@ import convict from 'convict';
 import { readFileSync } from 'node:fs';
 import { checkConfig, type ConfigProblem } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
-import { proxyItems, receiverSchema, type ReceiverSettings } from './config-schema.js';
+import { originItems, proxyItems, receiverSchema, type ReceiverSettings } from './config-schema.js';
 
 /** Everything the receiver reads from its environment, validated once at start. */
 export interface ReceiverConfig {
@@ -15,9 +15,35 @@ export interface ReceiverConfig {
   timeouts: ServerTimeouts;
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: the peer address is the client. */
   trustProxy: string[];
+  /** Browser origins allowed to call the read routes (CORS); empty: none. */
+  corsOrigins: string[];
   logLevel: ReceiverSettings['log']['level'];
   dbPoolSize: number;
+  reads: ReadSettings;
 }
+
+/** How the read interfaces (JSON API, QIDO-RS, FHIR) bound a search. */
+export interface ReadSettings {
+  /** A search the database has not answered within this (ms) is stopped: 413 query too broad. */
+  timeLimitMs: number;
+  /** Highest QIDO-RS offset accepted. */
+  maxOffset: number;
+  /** QIDO-RS answers hold at most this many studies. */
+  dicomwebMaxResults: number;
+  fhirDefaultCount: number;
+  fhirMaxCount: number;
+  /** Base URL for absolute links (FHIR); null: from the request. */
+  publicUrl: string | null;
+}
+
+export const DEFAULT_READS: ReadSettings = {
+  timeLimitMs: receiverSchema.reads.time_limit_ms.default,
+  maxOffset: receiverSchema.reads.max_offset.default,
+  dicomwebMaxResults: receiverSchema.reads.dicomweb_max_results.default,
+  fhirDefaultCount: receiverSchema.reads.fhir_default_count.default,
+  fhirMaxCount: receiverSchema.reads.fhir_max_count.default,
+  publicUrl: null,
+};
 
 /** Limits applied per client address before authentication and per key or token after it. */
 export interface RateLimitSettings {
@@ -145,8 +171,14 @@ function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConf
       maxConnectionsPerAddress: s.timeouts.max_connections_per_address, firstByteMs: s.timeouts.first_byte_ms,
     },
     trustProxy: proxyItems(s.trust_proxy),
+    corsOrigins: originItems(s.cors_origins).map((o) => o.replace(/\/$/, '')),
     logLevel: s.log.level,
     dbPoolSize: s.database.pool_size,
+    reads: {
+      timeLimitMs: s.reads.time_limit_ms, maxOffset: s.reads.max_offset, dicomwebMaxResults: s.reads.dicomweb_max_results,
+      fhirDefaultCount: s.reads.fhir_default_count, fhirMaxCount: s.reads.fhir_max_count,
+      publicUrl: s.reads.public_url === '' ? null : s.reads.public_url.replace(/\/+$/, ''),
+    },
   };
 }
 

@@ -62,12 +62,14 @@ async function listen(app: ReturnType<typeof buildApp>, config: ReceiverConfig):
 async function serve(config: ReceiverConfig, pool: Pool, log: Logger): Promise<number> {
   await assertSchemaCurrent(pool);
   const app = buildApp({
-    store: createStore(pool),
+    store: createStore(pool, { queryTimeLimitMs: config.reads.timeLimitMs }),
     log,
     limits: config.limits,
+    reads: config.reads,
     rateLimits: config.rateLimits,
     timeouts: config.timeouts,
     trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins,
     version: packageVersion(),
     ...(config.tls ? { https: config.tls } : {}),
   });
@@ -130,6 +132,13 @@ async function main(): Promise<number> {
     log.flush?.();
   }
 }
+
+// A reader that stops early (`audit | head`) closes the pipe: the rest of the output is simply not
+// wanted, which is not a failure (exit 0, like other Unix tools), and never a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 main().then(
   (code) => {

@@ -34,7 +34,9 @@ export type ErrorCode =
   /** Agent: its own state file (checkpoints, study index, dead letters) cannot be read or written. */
   | 'STATE_FILE_IO'
   /** Agent: the source's change log restarted below the acknowledged position (a replaced or restored PACS). */
-  | 'CHANGE_LOG_RESET';
+  | 'CHANGE_LOG_RESET'
+  /** Receiver: a search would take longer than its time budget (narrow it: a date range, a patient, a centre). */
+  | 'QUERY_TOO_BROAD';
 
 export class IndexerError extends Error {
   readonly code: ErrorCode;
@@ -103,6 +105,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { exit: number; http: numbe
   SCHEMA_OUTDATED: { exit: 3, http: 500 },
   STATE_FILE_IO: { exit: 3, http: 500 },
   CHANGE_LOG_RESET: { exit: 3, http: 500 },
+  QUERY_TOO_BROAD: { exit: 2, http: 413 },
 };
 
 /** Exit codes per error code (ERROR_TABLE's `exit` column). */

@@ -18,6 +18,10 @@ export interface OrthancOptions {
   dicom?: boolean;
   /** Seconds without a new instance before a study is stable. */
   stableAge?: number;
+  /** More configuration, merged over the defaults (plugins and their sections, e.g. DicomWeb). */
+  config?: Record<string, unknown>;
+  /** Orthanc's own --verbose log (plugins' messages). */
+  verbose?: boolean;
 }
 
 export const STORE_AET = 'INDEXERTEST';
@@ -81,11 +85,12 @@ export class OrthancServer {
       SaveJobs: false,
       Plugins: [],
       HttpCompressionEnabled: false,
+      ...this.options.config,
     };
     const configPath = join(this.dir, 'orthanc.json');
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     const logFile = join(this.dir, 'orthanc.log');
-    const child = spawn(orthancBinary(), [`--logfile=${logFile}`, configPath], { stdio: 'ignore' });
+    const child = spawn(orthancBinary(), [`--logfile=${logFile}`, ...(this.options.verbose ? ['--verbose'] : []), configPath], { stdio: 'ignore' });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     await this.waitReady();

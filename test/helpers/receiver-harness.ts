@@ -18,16 +18,18 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(prefix: string, options: Partial<AppOptions> = {}): Promise<Receiver> {
+/** `queryTimeLimitMs`: the store's search time budget (RECEIVER_QUERY_TIME_LIMIT_MS), default 5 s. */
+export async function startReceiver(prefix: string, options: Partial<AppOptions> & { queryTimeLimitMs?: number } = {}): Promise<Receiver> {
   const db = await createTestDatabase(prefix, 'utf8mb4');
   const pool = createPool(db.url, 8);
   await migrate(pool);
-  const store = createStore(pool);
+  const { queryTimeLimitMs, ...appOptions } = options;
+  const store = createStore(pool, queryTimeLimitMs === undefined ? {} : { queryTimeLimitMs });
   const logLines: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
   // Rate limits off unless a test asks for them: suites send thousands of requests from one address.
-  const rateLimits = { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0, ...options.rateLimits };
-  const app = buildApp({ store, log, ...options, rateLimits });
+  const rateLimits = { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0, ...appOptions.rateLimits };
+  const app = buildApp({ store, log, ...appOptions, rateLimits });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

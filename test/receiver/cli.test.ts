@@ -100,8 +100,8 @@ describe('indexer-receiver CLI', () => {
   });
 
   it('migrate creates the schema and is idempotent', () => {
-    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 2\n' });
-    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 2\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 4\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 4\n' });
   });
 
   it('centers add prints a generated key last, stored only as a hash', async () => {
@@ -148,6 +148,35 @@ describe('indexer-receiver CLI', () => {
     expect(cli(['centers', 'enable', 'H03']).code).toBe(0);
   });
 
+  it('centers set registers where a centre is retrieved from, validates each value naming its option, and clears with an empty value', async () => {
+    const set = cli(['centers', 'set', 'H01', '--dicomweb-url', 'https://pacs.h01.example/dicom-web/', '--retrieve-aet', ' H01PACS ', '--name', 'Hospital Uno Sur']);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.last.replace(/^centre H01 updated: /, ''))).toEqual({ name: 'Hospital Uno Sur', dicomweb_url: 'https://pacs.h01.example/dicom-web', retrieve_aet: 'H01PACS' });
+    const listed = cli(['centers', 'list']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(listed[0]).toMatchObject({ code: 'H01', dicomweb_url: 'https://pacs.h01.example/dicom-web', retrieve_aet: 'H01PACS' });
+    const refusals: [string[], string][] = [
+      [['--dicomweb-url', 'ftp://pacs.example/dicom-web'], '--dicomweb-url'],
+      [['--dicomweb-url', 'https://user:pw@pacs.example/dicom-web'], '--dicomweb-url'],
+      [['--dicomweb-url', 'https://pacs.example/dicom-web?x=1'], '--dicomweb-url'],
+      [['--dicomweb-url', 'not a url'], '--dicomweb-url'],
+      [['--retrieve-aet', 'SEVENTEEN_CHARS_X'], '--retrieve-aet'],
+      [['--retrieve-aet', 'BAD\\AET'], '--retrieve-aet'],
+      [['--name', 'x'.repeat(256)], '--name'],
+      [['--retrieve-aet', 'A', '--retrieve-aet', 'B'], '--retrieve-aet is given more than once'],
+      [[], 'nothing to change'],
+    ];
+    for (const [args, named] of refusals) {
+      const r = cli(['centers', 'set', 'H01', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(named);
+    }
+    // A refused URL is never quoted: it may carry a password.
+    expect(cli(['centers', 'set', 'H01', '--dicomweb-url', 'https://user:s3cret-pw@pacs.example/dicom-web']).stderr).not.toContain('s3cret-pw');
+    expect(cli(['centers', 'set', 'NOPE', '--retrieve-aet', 'X']).code).toBe(2);
+    expect(cli(['centers', 'set', 'H01', '--dicomweb-url', '', '--retrieve-aet', '']).code).toBe(0);
+    expect((await access.centerDirectory()).find((c) => c.code === 'H01')).toEqual({ code: 'H01', name: 'Hospital Uno Sur', dicomwebUrl: null, retrieveAet: null });
+  });
+
   it('tokens add prints the token last; revoke; a name is unique while active', async () => {
     const t = cli(['tokens', 'add', 'team', '--token', 'team-token-0123456789abcdef']);
     expect(t).toMatchObject({ code: 0, last: 'team-token-0123456789abcdef' });
@@ -174,6 +203,18 @@ describe('indexer-receiver CLI', () => {
     expect(out.stdout).not.toContain(secret);
     expect(out.stdout).not.toContain(hashSecret(secret).toString('hex'));
     expect(Object.keys(rows[0]!).sort()).toEqual(['active', 'created_at', 'name', 'revoked_at']);
+  });
+
+  it('a reader that stops early (| head) ends the command quietly with exit 0, not a stack trace', async () => {
+    for (let i = 0; i < 2000; i += 1) await access.writeAudit({ token_name: 'pipe', route: 'GET /x', parameters: null, result_count: 0, status: 200 });
+    // pipefail: the pipeline's status is the receiver's when it fails.
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `set -o pipefail; "${process.execPath}" ${MAIN} audit | head -n 1`], {
+      env: { PATH: process.env.PATH ?? '', RECEIVER_DATABASE_URL: db.url }, encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    await pool.query("DELETE FROM read_audit WHERE token_name = 'pipe'");
   });
 
   it('audit lists entries since a date, as JSON lines', async () => {

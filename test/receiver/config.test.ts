@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_TIMEOUTS, loadReceiverConfig } from '../../src/receiver/config.js';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_READS, DEFAULT_TIMEOUTS, loadReceiverConfig } from '../../src/receiver/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
 const URL_OK = 'mysql://u:secretpw@db.example:3306/index';
@@ -24,6 +24,30 @@ describe('receiver configuration', () => {
     expect(c.rateLimits.perAddressPerSecond).toBeGreaterThan(0);
     expect(c.rateLimits.authFailuresPerMinute).toBeGreaterThan(0);
     expect(c.timeouts.requestMs).toBeGreaterThan(0);
+  });
+
+  it('reads the search bounds of the read interfaces and the public URL', () => {
+    expect(loadReceiverConfig({ RECEIVER_DATABASE_URL: URL_OK }).reads).toEqual(DEFAULT_READS);
+    const c = loadReceiverConfig({
+      RECEIVER_DATABASE_URL: URL_OK, RECEIVER_QUERY_TIME_LIMIT_MS: '250', RECEIVER_QUERY_MAX_OFFSET: '0', RECEIVER_DICOMWEB_MAX_RESULTS: '200',
+      RECEIVER_FHIR_DEFAULT_COUNT: '10', RECEIVER_FHIR_MAX_COUNT: '100', RECEIVER_PUBLIC_URL: 'https://index.example.org/base/',
+    });
+    expect(c.reads).toEqual({ timeLimitMs: 250, maxOffset: 0, dicomwebMaxResults: 200, fhirDefaultCount: 10, fhirMaxCount: 100, publicUrl: 'https://index.example.org/base' });
+    const err = errorOf({ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_PUBLIC_URL: 'ftp://x.example', RECEIVER_QUERY_TIME_LIMIT_MS: '5', RECEIVER_DICOMWEB_MAX_RESULTS: '0' });
+    expect(err.message).toContain('RECEIVER_PUBLIC_URL="ftp://x.example" is invalid: expected an http(s) URL');
+    expect(err.message).toContain('RECEIVER_QUERY_TIME_LIMIT_MS="5" is invalid');
+    expect(err.message).toContain('RECEIVER_DICOMWEB_MAX_RESULTS="0" is invalid');
+    expect(errorOf({ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_PUBLIC_URL: 'https://x.example/?a=1' }).message).toContain('RECEIVER_PUBLIC_URL');
+  });
+
+  it('reads the CORS origins, refusing anything but origins or a lone *', () => {
+    expect(loadReceiverConfig({ RECEIVER_DATABASE_URL: URL_OK }).corsOrigins).toEqual([]);
+    expect(loadReceiverConfig({ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_CORS_ORIGINS: 'https://a.example, http://b.example:8042/' }).corsOrigins)
+      .toEqual(['https://a.example', 'http://b.example:8042']);
+    expect(loadReceiverConfig({ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    for (const bad of ['https://a.example/path', 'a.example', 'ftp://a.example', '*,https://a.example']) {
+      expect(errorOf({ RECEIVER_DATABASE_URL: URL_OK, RECEIVER_CORS_ORIGINS: bad }).message).toContain('RECEIVER_CORS_ORIGINS');
+    }
   });
 
   it('reads the limits and listen address', () => {

@@ -56,7 +56,7 @@ describe('migrations', () => {
       );
       // A crash after the first statements of 002: they are applied again on the re-run.
       await p1.query(all.find((m) => m.version === 2)!.statements[0]!);
-      expect(await migrate(p1)).toEqual({ from: 1, to: 2 });
+      expect(await migrate(p1, all.filter((m) => m.version <= 2))).toEqual({ from: 1, to: 2 });
       const [rows] = await p1.query<RowDataPacket[]>('SELECT SUM(live) AS live, MAX(last_source_seq) AS seq FROM center_counts');
       expect([Number(rows[0]!.live), Number(rows[0]!.seq)]).toEqual([2, 9]);
       const [cols] = await p1.query<RowDataPacket[]>("SHOW COLUMNS FROM studies WHERE Field IN ('content_hash', 'digest')");
@@ -64,6 +64,32 @@ describe('migrations', () => {
     } finally {
       await p1.end();
       await db1.drop();
+    }
+  });
+
+  it('upgrades a version-2 database to the latest (centre directory, tombstone-aware date indexes) keeping every centre; a crashed re-run completes', async () => {
+    const db2 = await createTestDatabase('rx_migrate_v3', 'utf8mb4');
+    const p2 = createPool(db2.url, 2);
+    try {
+      const all = loadMigrations();
+      await migrate(p2, all.filter((m) => m.version <= 2));
+      await p2.query("INSERT INTO centers (code, name, key_hash, created_at) VALUES ('U2', 'Hospital Dos', UNHEX(SHA2('k2', 256)), UTC_TIMESTAMP())");
+      await p2.query(all.find((m) => m.version === 3)!.statements[0]!);
+      expect(await migrate(p2)).toEqual({ from: 2, to: all.at(-1)!.version });
+      const [rows] = await p2.query<RowDataPacket[]>('SELECT code, name, dicomweb_url, retrieve_aet FROM centers');
+      expect(rows.map((r) => ({ ...r }))).toEqual([{ code: 'U2', name: 'Hospital Dos', dicomweb_url: null, retrieve_aet: null }]);
+      const [cols] = await p2.query<RowDataPacket[]>(
+        "SELECT index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'studies' AND index_name IN ('studies_date', 'studies_center_date') GROUP BY index_name ORDER BY index_name",
+      );
+      expect(cols.map((r) => [r.index_name, r.cols])).toEqual([['studies_center_date', 'center_id,sort_at,id,deleted'], ['studies_date', 'sort_at,id,deleted']]);
+      // A crash after 004's first statement: the re-run rebuilds that index again, and completes.
+      await p2.query('DELETE FROM schema_version WHERE version = 4');
+      await p2.query(all.find((m) => m.version === 4)!.statements[0]!);
+      expect(await migrate(p2)).toEqual({ from: 3, to: 4 });
+      await expect(assertSchemaCurrent(p2)).resolves.toBeUndefined();
+    } finally {
+      await p2.end();
+      await db2.drop();
     }
   });
 

@@ -19,12 +19,25 @@ export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** `Authorization: Bearer …`, else the legacy `X-Api-Key` header. */
+/** The password of `Authorization: Basic base64(user:password)`; the user name is not used. */
+function basicPassword(encoded: string): string | null {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon === -1 ? '' : decoded.slice(colon + 1);
+  return password === '' ? null : password;
+}
+
+/**
+ * `Authorization: Bearer …`; `Authorization: Basic` with the key or token as the password (what
+ * Orthanc's DICOMweb client and several viewers can send; any user name); else the legacy `X-Api-Key`.
+ */
 export function credentialOf(req: FastifyRequest): string | null {
   const auth = req.headers.authorization;
   if (typeof auth === 'string') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return m ? m[1]! : null;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (bearer) return bearer[1]!;
+    const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(auth);
+    return basic ? basicPassword(basic[1]!) : null;
   }
   const key = req.headers['x-api-key'];
   return typeof key === 'string' && key.trim() !== '' ? key.trim() : null;

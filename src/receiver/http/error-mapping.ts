@@ -37,6 +37,11 @@ export function classify(err: FastifyError | Error): Classified {
   if (err instanceof IndexerError && httpStatusFor(err) === 503) {
     return { status: 503, body: { error: 'unavailable', message: 'the database is unavailable, retry later' }, retryAfter: RETRY_AFTER_SECONDS };
   }
+  // A refusal of ours the client can act on (e.g. QUERY_TOO_BROAD): its message and hint are written for it.
+  if (err instanceof IndexerError && httpStatusFor(err) >= 400 && httpStatusFor(err) < 500) {
+    const message = err.hint ? `${err.message}; ${err.hint}` : err.message;
+    return { status: httpStatusFor(err), body: { error: err.code.toLowerCase(), message } };
+  }
   const e = err as FastifyError & { code?: string };
   // Our schemaErrorFormatter wrote the message: it names the parameter, never its value.
   if (e.validation) return { status: 400, body: { error: 'bad_request', message: e.message } };

@@ -65,6 +65,8 @@ export class OpenApiCollector {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
+          // The read token as the password, any user name (DICOMweb and FHIR clients that can send only Basic).
+          basic: { type: 'http', scheme: 'basic' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
         },
       },

@@ -1,8 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest } from './api-error.js';
 
-/** A name is echoed only when it looks like an API parameter, never like a patient id. */
-const ECHOABLE = /^[a-z_]{1,40}$/;
+/**
+ * A name is echoed only when it looks like a parameter, never like a patient id: an API one
+ * (`patient_id`, FHIR's `_count`, `patient:identifier`), a DICOM keyword (`PatientName`) or tag (`00100010`).
+ */
+const ECHOABLE = /^(?:[a-z_][a-z_]{0,39}(?:[:.][a-zA-Z]{1,30}){0,2}|[A-Z][a-z]+(?:[A-Z][a-z]*){1,8}|00[0-9A-Fa-f]{6})$/;
 
 function decoded(part: string): string | null {
   try {

@@ -113,6 +113,8 @@ export const centersSchema = {
           studies: { type: 'integer' },
           last_seen: { type: ['string', 'null'] },
           last_source_seq: { type: ['integer', 'null'] },
+          dicomweb_url: { type: ['string', 'null'], description: "the centre's own DICOMweb root, where its images are retrieved" },
+          retrieve_aet: { type: ['string', 'null'], description: "the AE title of the centre's PACS" },
         },
       },
     },

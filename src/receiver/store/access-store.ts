@@ -2,6 +2,14 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ConfigError } from '../../shared/errors.js';
 import type { Pool } from './db.js';
 import { storeError } from './store-errors.js';
+import type { CenterDirectoryEntry } from './study-match.js';
+
+/** What `centers set` changes; an absent field is left as it is, null clears it. */
+export interface CenterDetails {
+  name?: string | null;
+  dicomwebUrl?: string | null;
+  retrieveAet?: string | null;
+}
 
 export interface Principal {
   kind: 'center' | 'token';
@@ -18,6 +26,10 @@ export interface CenterSummary {
   studies: number;
   last_seen: string | null;
   last_source_seq: number | null;
+  /** The centre's own DICOMweb root (`centers set --dicomweb-url`), or null. */
+  dicomweb_url: string | null;
+  /** The AE title of the centre's PACS (`centers set --retrieve-aet`), or null. */
+  retrieve_aet: string | null;
 }
 
 /** A centre's access state, for `centers list` (never its key or hash). */
@@ -143,9 +155,10 @@ export class AccessStore {
    */
   async listCenters(): Promise<CenterSummary[]> {
     const rows = await this.rows(
-      `SELECT c.code, c.name, MAX(k.last_seen) AS last_seen, MAX(k.last_source_seq) AS last_source_seq,
+      `SELECT c.code, c.name, c.dicomweb_url, c.retrieve_aet, MAX(k.last_seen) AS last_seen, MAX(k.last_source_seq) AS last_source_seq,
          CAST(COALESCE(SUM(k.live), 0) AS SIGNED) AS studies
-       FROM centers c LEFT JOIN center_counts k ON k.center_id = c.id GROUP BY c.id, c.code, c.name ORDER BY c.code`,
+       FROM centers c LEFT JOIN center_counts k ON k.center_id = c.id
+       GROUP BY c.id, c.code, c.name, c.dicomweb_url, c.retrieve_aet ORDER BY c.code`,
     );
     return rows.map((r) => ({
       code: String(r.code),
@@ -153,7 +166,28 @@ export class AccessStore {
       studies: Number(r.studies),
       last_seen: r.last_seen === null ? null : String(r.last_seen).replace(' ', 'T') + 'Z',
       last_source_seq: r.last_source_seq === null ? null : Number(r.last_source_seq),
+      dicomweb_url: r.dicomweb_url === null ? null : String(r.dicomweb_url),
+      retrieve_aet: r.retrieve_aet === null ? null : String(r.retrieve_aet),
     }));
+  }
+
+  /** Every centre's name and where its images can be retrieved from (a few rows). */
+  async centerDirectory(): Promise<CenterDirectoryEntry[]> {
+    const rows = await this.rows('SELECT code, name, dicomweb_url, retrieve_aet FROM centers ORDER BY code');
+    return rows.map((r) => ({
+      code: String(r.code),
+      name: r.name === null ? null : String(r.name),
+      dicomwebUrl: r.dicomweb_url === null ? null : String(r.dicomweb_url),
+      retrieveAet: r.retrieve_aet === null ? null : String(r.retrieve_aet),
+    }));
+  }
+
+  async setCenterDetails(code: string, details: CenterDetails): Promise<void> {
+    const columns: [string, string | null | undefined][] = [['name', details.name], ['dicomweb_url', details.dicomwebUrl], ['retrieve_aet', details.retrieveAet]];
+    const set = columns.filter(([, v]) => v !== undefined);
+    if (set.length === 0) throw new ConfigError('centers set: nothing to change', { hint: 'give --name, --dicomweb-url or --retrieve-aet' });
+    const res = await this.exec(`UPDATE centers SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE code = ?`, [...set.map(([, v]) => v), code]);
+    if (res.affectedRows === 0) throw new ConfigError(`no centre ${code}`);
   }
 
   async listCenterAccess(): Promise<CenterAccess[]> {

@@ -4,10 +4,13 @@ import { StoreUnavailableError } from './store-errors.js';
 
 export type Pool = mysql.Pool;
 
+/** Each pool's connection options, so a side connection (killQuery) can be opened outside the pool. */
+const poolOptions = new WeakMap<Pool, mysql.ConnectionOptions>();
+
 /** A mysql2 pool for a mysql://user:pass@host:port/db URL; dates come back as strings (no time-zone games). */
 export function createPool(url: string, connectionLimit = 10): Pool {
   const u = new URL(url);
-  const pool = mysql.createPool({
+  const options = {
     host: u.hostname,
     port: Number(u.port || 3306),
     user: decodeURIComponent(u.username || 'root'),
@@ -19,7 +22,9 @@ export function createPool(url: string, connectionLimit = 10): Pool {
     connectTimeout: 10_000,
     enableKeepAlive: true,
     timezone: 'Z',
-  });
+  } as const;
+  const pool = mysql.createPool(options);
+  poolOptions.set(pool, { host: options.host, port: options.port, user: options.user, password: options.password, database: options.database, connectTimeout: 5000 });
   // READ COMMITTED for every statement of the receiver: ingest relies on the conditional upsert
   // (no gap or next-key locks on its reads), queries want the latest committed rows. Set once per
   // connection: it is queued before any statement the connection is handed out for.
@@ -31,6 +36,25 @@ export function createPool(url: string, connectionLimit = 10): Pool {
     );
   });
   return pool;
+}
+
+/**
+ * Stops the statement running on connection `threadId` (KILL QUERY, allowed for one's own
+ * connections without PROCESS), from a connection of its own: the pool may be full of the very
+ * statements being stopped. Best effort: the caller destroys the stopped connection anyway.
+ */
+export async function killQuery(pool: Pool, threadId: number): Promise<void> {
+  const options = poolOptions.get(pool);
+  if (!options) return;
+  const conn = await mysql.createConnection(options).catch(() => null);
+  if (!conn) return;
+  try {
+    await conn.query('KILL QUERY ?', [threadId]);
+  } catch {
+    // the statement finished meanwhile, or the server refused: nothing more to stop
+  } finally {
+    conn.destroy();
+  }
 }
 
 /** Server answers that mean "reachable, but refused": each named, with what to fix (never the password). */

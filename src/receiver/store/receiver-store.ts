@@ -4,6 +4,8 @@ import { guarded } from './store-errors.js';
 import { highestSourceSeq, reconcileDays, reconcileStudies, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
 import { upsertStudies, type UpsertOutcome } from './study-store.js';
 import { searchStudies, studyStats, type Keyset, type StatsGroup, type StudyFilters, type StudyPage } from './study-query.js';
+import { countStudies, matchStudies, studyById } from './study-match-sql.js';
+import type { MatchedStudy, MatchPage, PageRequest, StudyMatch } from './study-match.js';
 import type { StudyVersion } from '../record-validation.js';
 
 /**
@@ -14,6 +16,12 @@ export interface ReceiverStore {
   access: AccessStore;
   upsert(centerId: number, versions: StudyVersion[]): Promise<UpsertOutcome>;
   search(filters: StudyFilters, limit: number, after: Keyset | null): Promise<StudyPage>;
+  /** One page of the studies a read interface matched (study-match.ts); QueryTooBroadError past the time budget. */
+  match(match: StudyMatch, page: PageRequest): Promise<MatchPage>;
+  /** How many studies match, or null when counting would outlast the time budget. */
+  count(match: StudyMatch): Promise<number | null>;
+  /** A study by its row id, tombstones included (FHIR read answers 410 for them); null when there is none. */
+  studyById(id: number): Promise<MatchedStudy | null>;
   stats(group: StatsGroup): Promise<{ key: string | null; studies: number }[]>;
   reconcileDays(centerId: number): Promise<ReconcileDay[]>;
   reconcileStudies(centerId: number, day: string): Promise<ReconcileStudy[]>;
@@ -42,11 +50,23 @@ function cachedStats(pool: Pool, now: () => number): ReceiverStore['stats'] {
   };
 }
 
-export function createStore(pool: Pool, now: () => number = Date.now): ReceiverStore {
+export interface StoreOptions {
+  /** Clock (ms) for the stats cache. */
+  now?: () => number;
+  /** A search the database has not answered within this is stopped (QueryTooBroadError). */
+  queryTimeLimitMs?: number;
+}
+
+export function createStore(pool: Pool, options: StoreOptions = {}): ReceiverStore {
+  const now = options.now ?? Date.now;
+  const budgetMs = options.queryTimeLimitMs ?? 5000;
   return {
     access: new AccessStore(pool),
     upsert: guarded((centerId, versions) => upsertStudies(pool, centerId, versions)),
-    search: guarded((filters, limit, after) => searchStudies(pool, filters, limit, after)),
+    search: guarded((filters, limit, after) => searchStudies(pool, filters, limit, after, budgetMs)),
+    match: guarded((m, page) => matchStudies(pool, m, page, budgetMs)),
+    count: guarded((m) => countStudies(pool, m, budgetMs)),
+    studyById: guarded((id) => studyById(pool, id)),
     stats: guarded(cachedStats(pool, now)),
     reconcileDays: guarded((centerId) => reconcileDays(pool, centerId)),
     reconcileStudies: guarded((centerId, day) => reconcileStudies(pool, centerId, day)),

@@ -43,3 +43,16 @@ export function guarded<A extends unknown[], R>(work: (...args: A) => Promise<R>
     }
   };
 }
+
+/**
+ * A search ran past its time budget (RECEIVER_QUERY_TIME_LIMIT_MS) and was stopped by the database:
+ * the query is too broad for the index to answer quickly (a contains-match with nothing selective).
+ */
+export class QueryTooBroadError extends DatabaseError {
+  constructor(cause?: unknown) {
+    super('QUERY_TOO_BROAD', 'the search matches too broadly to be answered within its time budget', {
+      cause,
+      hint: 'narrow it: a date range, a centre, a patient id, or a text without a leading wildcard',
+    });
+  }
+}
