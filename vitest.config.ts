@@ -35,6 +35,8 @@ const UNIT = [
   'test/receiver/fhir/fhir-values.test.ts',
   'test/receiver/fhir/fhir-params.test.ts',
   'test/receiver/fhir/fhir-resources.test.ts',
+  'test/agent/sources/dimse/study-answer.test.ts',
+  'test/agent/sources/dimse/study-keys.test.ts',
 ];
 
 // Integration tests share one MariaDB on a 2-core machine: each file gets its own database,
