@@ -29,7 +29,7 @@ export async function startBenchReceiver(serverUrl: string, name: string, poolSi
   await migrate(pool);
   const store = createStore(pool);
   // Measures throughput from one address: the receiver's rate limits would measure themselves.
-  const app = buildApp({ store, log: createLogger({ level: 'silent' }), rateLimits: { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0 } });
+  const app = buildApp({ store, log: createLogger({ level: 'silent' }), rateLimits: { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0, concurrentReadsPerToken: 0 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

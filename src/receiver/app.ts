@@ -61,7 +61,11 @@ function installHandlers(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such route' }));
-  // fastify's own request log prints req.url, which carries patient ids: log the route pattern instead.
+  // A read token's answers carry patient data: no browser or proxy may keep a copy.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.principal?.kind === 'token') void reply.header('cache-control', 'no-store');
+  });
+    // fastify's own request log prints req.url, which carries patient ids: log the route pattern instead.
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.countRequest(req.method, routeOf(req), reply.statusCode);
     req.log.info({ method: req.method, route: routeOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -70,19 +74,23 @@ function installHandlers(app: FastifyInstance, deps: AppDeps): void {
 
 /**
  * Before anything else: an unknown route is answered 404 unread (no body parsing, no key lookup),
- * then the per-address limits; every body is decoded against the limits and the shared budget.
+ * then the per-address limits; every body is decoded against the limits and the shared budget;
+ * query values are judged after authentication.
  */
 function installGuards(app: FastifyInstance, deps: AppDeps, budget: BodyBudget): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404) {
       return reply.code(404).send({ error: 'not_found', message: 'no such route' });
     }
-    checkQueryEncoding(req);
     await deps.limiter?.beforeAuth(req);
     return undefined;
   });
   app.addHook('preParsing', decodeBody(deps.limits, budget));
-  app.addHook('preValidation', async (req) => checkQueryValues(req));
+  // After authentication (the routes' onRequest), so a token's malformed query is refused and audited.
+  app.addHook('preValidation', async (req) => {
+    checkQueryEncoding(req);
+    checkQueryValues(req);
+  });
 }
 
 function serverOptions(options: AppOptions, limits: ReceiverLimits): FastifyServerOptions & { https?: AppOptions['https'] } {

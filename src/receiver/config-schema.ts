@@ -132,6 +132,12 @@ export const receiverSchema = {
   },
   rate_limits: {
     per_principal_per_second: { doc: 'Requests per second per centre key / read token, after authentication (burst 2 s worth); 0: off.', format: RATE, default: 50, env: 'RECEIVER_RATE_LIMIT' },
+    concurrent_reads_per_token: {
+      doc: 'Reads one read token may have in flight at once (more: 429), so one client cannot hold every database connection; 0: off.',
+      format: intFormat(0, 10_000),
+      default: 4,
+      env: 'RECEIVER_MAX_CONCURRENT_READS',
+    },
     per_address_per_second: { doc: 'Requests per second per client address, before the key is looked up (burst 2 s worth); 0: off.', format: RATE, default: 100, env: 'RECEIVER_ADDRESS_RATE_LIMIT' },
     auth_failures_per_minute: { doc: 'Failed authentications per client address per minute before its requests are refused unread; 0: off.', format: RATE, default: 30, env: 'RECEIVER_AUTH_FAILURE_LIMIT' },
   },

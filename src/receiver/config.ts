@@ -53,6 +53,8 @@ export interface RateLimitSettings {
   perAddressPerSecond: number;
   /** Failed authentications per client address per minute before its requests are refused unread; 0: off. */
   authFailuresPerMinute: number;
+  /** Reads one read token may have in flight at once (more: 429); 0: off. */
+  concurrentReadsPerToken: number;
 }
 
 const S = receiverSchema;
@@ -61,6 +63,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   perPrincipalPerSecond: S.rate_limits.per_principal_per_second.default,
   perAddressPerSecond: S.rate_limits.per_address_per_second.default,
   authFailuresPerMinute: S.rate_limits.auth_failures_per_minute.default,
+  concurrentReadsPerToken: S.rate_limits.concurrent_reads_per_token.default,
 };
 
 /** Socket and request timeouts (ms) and the connection cap of the HTTP server. */
@@ -164,6 +167,7 @@ function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConf
     rateLimits: {
       perPrincipalPerSecond: s.rate_limits.per_principal_per_second, perAddressPerSecond: s.rate_limits.per_address_per_second,
       authFailuresPerMinute: s.rate_limits.auth_failures_per_minute,
+      concurrentReadsPerToken: s.rate_limits.concurrent_reads_per_token,
     },
     timeouts: {
       headersMs: s.timeouts.headers_ms, requestMs: s.timeouts.request_ms, socketIdleMs: s.timeouts.socket_idle_ms,

@@ -28,7 +28,7 @@ export async function startReceiver(prefix: string, options: Partial<AppOptions>
   const logLines: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
   // Rate limits off unless a test asks for them: suites send thousands of requests from one address.
-  const rateLimits = { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0, ...appOptions.rateLimits };
+  const rateLimits = { perAddressPerSecond: 0, authFailuresPerMinute: 0, perPrincipalPerSecond: 0, concurrentReadsPerToken: 0, ...appOptions.rateLimits };
   const app = buildApp({ store, log, ...appOptions, rateLimits });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

@@ -70,7 +70,7 @@ describe('receiver configuration', () => {
     });
     expect(c.limits.jsonTokens).toBe(20000);
     expect(DEFAULT_TIMEOUTS).toMatchObject({ maxConnectionsPerAddress: 32, firstByteMs: 5000 });
-    expect(c.rateLimits).toEqual({ perPrincipalPerSecond: DEFAULT_RATE_LIMITS.perPrincipalPerSecond, perAddressPerSecond: 0, authFailuresPerMinute: 10 });
+    expect(c.rateLimits).toEqual({ perPrincipalPerSecond: DEFAULT_RATE_LIMITS.perPrincipalPerSecond, perAddressPerSecond: 0, authFailuresPerMinute: 10, concurrentReadsPerToken: 4 });
     expect(c.limits.inflightBodyBytes).toBe(256 * 1024 * 1024);
     expect(c.trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1']);
   });

@@ -45,6 +45,12 @@ describe('HTTP Basic with the token as password', () => {
     }
   });
 
+  it('answers to a read token, data or refusal, are never cached (Cache-Control: no-store)', async () => {
+    for (const path of ['/api/v2/patients/P1/studies', '/dicom-web/studies?PatientID=P1', '/fhir/ImagingStudy?patient:identifier=P1', '/api/v2/studies?limit=0']) {
+      expect((await http(rx.base, 'GET', path, { headers: bearer(token) })).headers['cache-control'], path).toBe('no-store');
+    }
+  });
+
   it('refuses a wrong, empty or malformed credential with 401', async () => {
     const bad = [
       basic('viewer', 'not-the-token-0123456789'),
@@ -55,6 +61,49 @@ describe('HTTP Basic with the token as password', () => {
       { authorization: `Basic ${'A'.repeat(6000)}` },
     ];
     for (const headers of bad) expect((await http(rx.base, 'GET', '/api/v2/patients/P1/studies', { headers })).status).toBe(401);
+  });
+});
+
+describe('malformed query encodings', () => {
+  it('are refused after authentication: 401 without a token, 400 with one, and the refusal is audited', async () => {
+    const cases = [
+      ['/dicom-web/studies?PatientID=%ED%A0%80', 'GET /dicom-web/studies'],
+      ['/fhir/ImagingStudy?patient:identifier=%C0%AF', 'GET /fhir/ImagingStudy'],
+      ['/api/v2/studies?patient_id=%FF%FE', 'GET /api/v2/studies'],
+    ] as const;
+    for (const [path, route] of cases) {
+      expect((await http(rx.base, 'GET', path)).status, path).toBe(401);
+      expect((await http(rx.base, 'GET', path, { headers: bearer(token) })).status, path).toBe(400);
+      const [rows] = await rx.pool.query<RowDataPacket[]>('SELECT status FROM read_audit WHERE route = ? ORDER BY id DESC LIMIT 1', [route]);
+      expect(Number(rows[0]?.status), route).toBe(400);
+    }
+  });
+});
+
+describe('reads in flight per token (RECEIVER_MAX_CONCURRENT_READS)', () => {
+  it('refuses a token its reads past the cap with 429, never another token\'s, and frees the slots when answers are done', async () => {
+    const capped = await startReceiver('rx_read_slots', { rateLimits: { concurrentReadsPerToken: 2 } });
+    try {
+      const greedy = await addToken(capped.store, 'greedy');
+      const other = await addToken(capped.store, 'other');
+      await seed(capped, 8);
+      // Contains-searches over 20,000 rows: each takes long enough that eight sent at once overlap.
+      const slow = () => http(capped.base, 'GET', '/api/v2/studies?description=zzzz-nowhere', { headers: bearer(greedy) });
+      const answers = await Promise.all(Array.from({ length: 8 }, slow));
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+      const refused = answers.find((r) => r.status === 429)!;
+      expect(refused.json.message).toContain('reads at once for this token');
+      expect(refused.headers['retry-after']).toBe('1');
+      // Another token is not refused meanwhile, and once the answers are done the slots are free again.
+      const [mine, theirs] = await Promise.all([slow(), http(capped.base, 'GET', '/api/v2/patients/P1/studies', { headers: bearer(other) })]);
+      expect([mine.status, theirs.status]).toEqual([200, 200]);
+      for (let i = 0; i < 3; i += 1) expect((await slow()).status).toBe(200);
+    } finally {
+      await capped.close();
+    }
   });
 });
 

@@ -167,9 +167,26 @@ function grouped(query: QueryValues): { keys: Map<QidoAttribute, string[]>; para
     if (CONTROL.has(control)) params.set(control, [...(params.get(control) ?? []), ...values]);
     const a = CONTROL.has(control) ? null : attributeOf(name);
     if (a && a.match !== null) keys.set(a, [...(keys.get(a) ?? []), ...values]);
-    if (a && a.match === null && values.some((v) => !universal(v.trim()))) ignored.add(keyName(a));
+    const filters = values.some((v) => !universal(v.trim()));
+    if (filters && namesPatient(a, name)) throw refusedPatientKey(a);
+    if (a && a.match === null && filters) ignored.add(keyName(a));
   }
   return { keys, params, ignored: [...ignored] };
+}
+
+/**
+ * A patient attribute (group 0010) the index cannot match on, or an unknown name that looks like one
+ * (`(0010,0020)`, `PatientsID`): ignoring it, as the standard lets a server do, would answer every
+ * patient's studies to a query meant for one. Refused instead.
+ */
+function namesPatient(a: QidoAttribute | null, name: string): boolean {
+  if (a) return a.match === null && a.tag.startsWith('0010');
+  return /patient/i.test(name) || /^\(?0010[,]?[0-9a-f]{4}\)?$/i.test(name.trim());
+}
+
+function refusedPatientKey(a: QidoAttribute | null): Error {
+  const named = a ? `${a.keyword} (${a.tag})` : 'a patient attribute this index does not know (its name is not shown)';
+  return badRequest(`${named} is not a matching key here: only PatientID and PatientName select a patient (ignoring it would match every patient)`);
 }
 
 export function parseQido(query: QueryValues, bounds: QidoBounds): QidoQuery {

@@ -67,6 +67,17 @@ function unsupported(name: string): Error {
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+/**
+ * Refused even under lenient handling: a supported parameter with an unsupported modifier or chain
+ * (R4 search.html: a server SHALL reject an unsupported modifier), and anything that names a patient
+ * or an identifier (`patient:Identifier`, `pateint.identifier`, `Subject:identifier`): ignoring it
+ * would widen a search for one patient to every patient's studies.
+ */
+function refusedEvenLenient(name: string): boolean {
+  const base = name.split(/[:.]/)[0]!;
+  return (BASES.has(base) && base !== name) || /patient|pateint|subject|identifier|identifer/i.test(name);
+}
+
 interface Results {
   count: number;
   total: boolean;
@@ -121,7 +132,7 @@ export function parseSearch(query: Query, o: SearchOptions): FhirSearch {
     } else if (RESULT_PARAMETERS.has(name)) {
       if (values.length !== 1) throw invalid(`search parameter "${name}" must be given once`);
       if (resultParameter(name, values[0]!, r, o)) used.push([name, name === '_count' ? String(r.count) : values[0]!]);
-    } else if (o.strict) {
+    } else if (o.strict || refusedEvenLenient(name)) {
       throw unsupported(name);
     }
   }
@@ -131,7 +142,8 @@ export function parseSearch(query: Query, o: SearchOptions): FhirSearch {
 
 /** `Prefer: handling=strict` (several preferences may share the header, comma- or semicolon-separated). */
 export function isStrict(prefer: string | string[] | undefined): boolean {
-  return list(prefer).join(',').split(/[,;]/).map((p) => p.trim().toLowerCase().replace(/\s+/g, '')).includes('handling=strict');
+  // `handling="strict"`: a quoted preference value is the same value (RFC 7240).
+  return list(prefer).join(',').split(/[,;]/).map((p) => p.trim().toLowerCase().replace(/[\s"]+/g, '')).includes('handling=strict');
 }
 
 export interface SearchParameterDoc {
@@ -149,7 +161,7 @@ export const SEARCH_PARAMETERS: SearchParameterDoc[] = [
   },
   {
     name: 'patient', type: 'reference', definition: 'http://hl7.org/fhir/SearchParameter/clinical-patient',
-    documentation: 'Only by identifier: patient:identifier= (or patient.identifier=) system|value, |value or value. http://regcivil.cl/Validacion/RUN|<RUT> takes any spelling of a valid RUT (12.345.678-5, 12345678-5, 123456785); urn:pacs-indexer:center:<code>:patient-id|<id> an id at that centre; a value alone any spelling at any centre. A plain reference (patient=Patient/1) is refused: there are no Patient resources here.',
+    documentation: 'Only by identifier: patient:identifier= (or patient.identifier=) system|value, |value or value. http://regcivil.cl/Validacion/RUN|<RUT> takes any spelling of a valid RUT (12.345.678-5, 12345678-5, 123456785); urn:pacs-indexer:center:<code>:patient-id|<id> that id at that centre, as stored (case-sensitive); a value alone any spelling at any centre. A plain reference (patient=Patient/1) is refused: there are no Patient resources here.',
   },
   {
     name: 'subject', type: 'reference', definition: 'http://hl7.org/fhir/SearchParameter/ImagingStudy-subject',

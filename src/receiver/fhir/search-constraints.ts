@@ -15,7 +15,7 @@ import { invalid, notSupported } from './operation-outcome.js';
 export class SearchConstraints {
   private uids?: string[];
   private accession?: { value: string; centers: string[] | null };
-  private patient?: { key: string; centers: string[] | null };
+  private patient?: { key: string; literal: string | null; centers: string[] | null };
   private centers?: string[];
   private modalities?: string[];
   private dates: DateBounds = {};
@@ -49,9 +49,12 @@ export class SearchConstraints {
       return;
     }
     const key = sameValue(name, found.map((p) => p.key), (k) => k, 'patients');
+    const literals = [...new Set(found.map((p) => p.literal))];
+    if (literals.length > 1) throw notSupported(`search parameter "${name}": an OR of different patient ids is not supported (search for each separately)`);
+    const literal = literals[0] ?? null;
     const centers = unionCenters(found.map((p) => p.center));
-    if (this.patient !== undefined && this.patient.key !== key) this.impossible = true;
-    this.patient = { key, centers: intersectCenters(this.patient?.centers ?? null, centers) };
+    if (this.patient !== undefined && (this.patient.key !== key || (this.patient.literal !== null && literal !== null && this.patient.literal !== literal))) this.impossible = true;
+    this.patient = { key, literal: this.patient?.literal ?? literal, centers: intersectCenters(this.patient?.centers ?? null, centers) };
   }
 
   center(name: string, value: string): void {
@@ -90,6 +93,7 @@ export class SearchConstraints {
       ...(this.uids === undefined ? {} : { studyIuids: this.uids }),
       ...(this.accession === undefined ? {} : { accessionNo: { equals: this.accession.value } }),
       ...(this.patient === undefined ? {} : { patientKey: this.patient.key }),
+      ...(this.patient?.literal ? { patientId: { equals: this.patient.literal } } : {}),
       ...(centers === null ? {} : { centers }),
       ...(this.modalities === undefined ? {} : { modalities: this.modalities }),
       ...(this.dates.from === undefined ? {} : { from: this.dates.from }),
@@ -109,7 +113,8 @@ function choices(name: string, value: string): string[] {
 }
 
 type IdChoice = { uid: string } | { accession: string; center: string | null };
-type PatientChoice = { key: string; center: string | null };
+/** `literal`: the id as stored, matched case-sensitively (a centre's own system names one exact id). */
+type PatientChoice = { key: string; center: string | null; literal: string | null };
 
 const UID_LIKE = /^[0-9]+(\.[0-9]+)+$/;
 
@@ -144,13 +149,16 @@ function typedIdentifier(name: string, alt: string): IdChoice | null {
 
 /** The RUN system takes a valid RUT in any spelling; a centre's own system any id of that centre. */
 function patientOf(t: Token): PatientChoice | null {
-  if (t.system === null || t.system === '') return { key: patientKey(t.code)!, center: null };
+  if (t.system === null || t.system === '') return { key: patientKey(t.code)!, center: null, literal: null };
   if (t.system === RUN_SYSTEM) {
     const rut = parseRut(t.code);
-    return rut === null ? null : { key: rut, center: null };
+    return rut === null ? null : { key: rut, center: null, literal: null };
   }
   const scoped = centerScopedSystem(t.system);
-  return scoped?.kind === 'patient-id' ? { key: patientKey(t.code)!, center: scoped.center } : null;
+  if (scoped?.kind !== 'patient-id') return null;
+  // `abc-1` and `ABC-1` at one centre are two patients: that centre's id is matched as stored
+  // (a RUT in it still in any spelling, as everywhere).
+  return { key: patientKey(t.code)!, center: scoped.center, literal: parseRut(t.code) === null ? t.code.trim() : null };
 }
 
 function modalityOf(name: string, t: Token): string | null {

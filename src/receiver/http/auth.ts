@@ -50,7 +50,8 @@ async function authenticate(access: AccessStore, secret: string | null): Promise
   const principal = await access.findPrincipal(hash);
   // The lookup is by hash; the constant-time comparison guards against any collation surprise.
   if (!principal || principal.hash.length !== hash.length || !timingSafeEqual(principal.hash, hash)) throw unauthorized();
-  if (!principal.active) throw principal.kind === 'center' ? centerDisabled(principal.name) : unauthorized('token revoked');
+  // A revoked token is refused like an unknown one: the answer does not confirm that a leaked token was real.
+  if (!principal.active) throw principal.kind === 'center' ? centerDisabled(principal.name) : unauthorized();
   return principal;
 }
 
@@ -61,7 +62,7 @@ export type Role = 'center' | 'token';
  * client address (a bad-key flood is then refused before the lookup); a valid one against the key's rate.
  */
 export function requireRole(access: AccessStore, role: Role, limiter: RequestLimiter | null) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     let principal: Principal;
     limiter?.metrics.countAuthLookup();
     try {
@@ -74,7 +75,7 @@ export function requireRole(access: AccessStore, role: Role, limiter: RequestLim
       throw forbidden(role === 'center' ? 'a read token cannot write' : 'a centre key cannot read');
     }
     req.principal = principal;
-    await limiter?.afterAuth(req, principal);
+    await limiter?.afterAuth(req, principal, reply);
   };
 }
 

@@ -1,5 +1,5 @@
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitSettings } from '../config.js';
 import type { AccessStore, Principal } from '../store/access-store.js';
 import { safeError } from '../store/db.js';
@@ -7,7 +7,7 @@ import { rateLimited } from './api-error.js';
 import type { Metrics } from './metrics.js';
 
 type Check = ReturnType<FastifyInstance['createRateLimit']>;
-type LimitName = 'address' | 'auth_failures' | 'principal';
+type LimitName = 'address' | 'auth_failures' | 'principal' | 'concurrent_reads';
 
 /** Seconds between two audit entries for the same limited client: a flood writes a few rows, not one per request. */
 const AUDIT_EVERY_MS = 60_000;
@@ -20,7 +20,8 @@ const KEYLESS_ROUTES = new Set(['/metrics', '/openapi.json']);
  * The receiver's rate limits, on @fastify/rate-limit's in-memory store (per instance):
  * - per client address, before the key is looked up, so a flood never reaches the database;
  * - failed authentications per address: past the limit that address is refused unread (bad-key floods);
- * - per key or token, after authentication.
+ * - per key or token, after authentication;
+ * - reads in flight per read token, so one client's slow searches cannot hold every database connection.
  * Every 429 is counted in /metrics and audited (limit, who, route pattern; never parameters), at most
  * one audit row per limited client and minute.
  */
@@ -29,6 +30,7 @@ export class RequestLimiter {
   private failures: Check | undefined;
   private principal: Check | undefined;
   private readonly lastAudit = new Map<string, { at: number; suppressed: number }>();
+  private readonly readsInFlight = new Map<number, number>();
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -72,14 +74,28 @@ export class RequestLimiter {
     if (this.failures) await this.failures(req);
   }
 
-  /** After authentication: the key's or token's request rate. */
-  async afterAuth(req: FastifyRequest, principal: Principal): Promise<void> {
-    if (!this.principal) return;
-    const p = await this.principal(req);
-    if (!p.isAllowed && p.isExceeded) {
-      const who = principal.kind === 'token' ? principal.name : `center:${principal.name}`;
-      this.refuse(req, 'principal', who, p.ttlInSeconds, 'too many requests for this key');
+  /** After authentication: the key's or token's request rate, then a read token's reads in flight. */
+  async afterAuth(req: FastifyRequest, principal: Principal, reply: FastifyReply): Promise<void> {
+    const who = principal.kind === 'token' ? principal.name : `center:${principal.name}`;
+    if (this.principal) {
+      const p = await this.principal(req);
+      if (!p.isAllowed && p.isExceeded) this.refuse(req, 'principal', who, p.ttlInSeconds, 'too many requests for this key');
     }
+    if (principal.kind === 'token') this.enterRead(req, principal.id, who, reply);
+  }
+
+  /** One more read in flight for the token, until its response is finished or its connection gone. */
+  private enterRead(req: FastifyRequest, tokenId: number, who: string, reply: FastifyReply): void {
+    const cap = this.settings.concurrentReadsPerToken;
+    if (cap <= 0) return;
+    const now = this.readsInFlight.get(tokenId) ?? 0;
+    if (now >= cap) this.refuse(req, 'concurrent_reads', who, 1, `more than ${cap} reads at once for this token: wait for one to finish`);
+    this.readsInFlight.set(tokenId, now + 1);
+    reply.raw.once('close', () => {
+      const left = (this.readsInFlight.get(tokenId) ?? 1) - 1;
+      if (left <= 0) this.readsInFlight.delete(tokenId);
+      else this.readsInFlight.set(tokenId, left);
+    });
   }
 
   private refuse(req: FastifyRequest, limit: LimitName, who: string, retryAfter: number, message: string): never {

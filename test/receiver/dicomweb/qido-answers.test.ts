@@ -179,9 +179,20 @@ describe('limit, offset and warnings', () => {
   });
 
   it('known attributes it cannot match on: ignored, with a warning naming them', async () => {
-    const r = await qido(s, [['PatientBirthDate', '19800229'], ['PatientSex', 'F'], ['limit', '100']]);
+    const r = await qido(s, [['NumberOfStudyRelatedSeries', '3'], ['RetrieveAETitle', 'X'], ['limit', '100']]);
     expect(r.json).toHaveLength(CAP);
-    expect(warnings(r.headers)).toContain('299 pacs-indexer: "The following attributes are not supported as matching keys and were ignored: PatientBirthDate, PatientSex."');
+    expect(warnings(r.headers)).toContain('299 pacs-indexer: "The following attributes are not supported as matching keys and were ignored: NumberOfStudyRelatedSeries, RetrieveAETitle."');
+  });
+
+  it('a patient attribute it cannot match on is refused, not ignored (ignoring it would answer every patient)', async () => {
+    for (const pairs of [[['PatientBirthDate', '19800229']], [['00100040', 'F']], [['IssuerOfPatientID', 'HOSP']], [['(0010,0020)', '12345678-5']], [['PatientsID', '12345678-5']], [['0010,0020', '1']]] as [string, string][][]) {
+      const r = await qido(s, pairs);
+      expect(r.status, JSON.stringify(pairs)).toBe(400);
+      expect(r.json.message).toMatch(/not a matching key here/);
+      expect(r.text).not.toContain('12345678-5');
+    }
+    // Empty (universal) values are no filter: still answered.
+    expect((await qido(s, [['PatientBirthDate', ''], ['PatientSex', '*']])).status).toBe(200);
   });
 
   it('offset past the server maximum: 400 with a hint to narrow the query', async () => {

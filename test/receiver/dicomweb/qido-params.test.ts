@@ -35,9 +35,15 @@ describe('keys by keyword and by tag', () => {
   });
 
   it('names the known attributes it cannot match on in a warning, never their values', () => {
-    const q = parse({ PatientBirthDate: '19800101', '00100040': 'F', NumberOfStudyRelatedSeries: '' });
+    const q = parse({ NumberOfStudyRelatedInstances: '12', '00201206': '3', PatientBirthDate: '' });
     expect(q.match).toEqual({ includeDeleted: false });
-    expect(q.warnings).toEqual(['299 pacs-indexer: "The following attributes are not supported as matching keys and were ignored: PatientBirthDate, PatientSex."']);
+    expect(q.warnings).toEqual(['299 pacs-indexer: "The following attributes are not supported as matching keys and were ignored: NumberOfStudyRelatedInstances, NumberOfStudyRelatedSeries."']);
+  });
+
+  it('refuses a patient attribute it cannot match on, or an unknown patient-like name, never quoting the value', () => {
+    refusal({ PatientBirthDate: '19800101' }, 'PatientBirthDate (00100030)', '19800101');
+    refusal({ '00100040': 'F' }, 'PatientSex (00100040)');
+    refusal({ 'patients_id': '12345678-5' }, 'a patient attribute this index does not know', '12345678-5');
   });
 
   it('refuses a single-valued key given twice (as keyword and tag too), naming it', () => {

@@ -27,7 +27,8 @@ export interface Fixture {
 
 export const CENTERS = ['C1', 'C2', 'C3'];
 export const DICOMWEB_BASE = 'https://pacs.hospital-regional.cl/dicom-web';
-const PATIENT_IDS = ['12.345.678-5', '12345678-5', '123456785', '12.667.869-k', '3705779-7', ' abc-1 ', null, 'MRN-000123', '12345678-9'];
+// ' abc-1 ' and 'ABC-1': two patients at one centre whose ids differ only by case.
+const PATIENT_IDS = ['12.345.678-5', '12345678-5', '123456785', '12.667.869-k', '3705779-7', ' abc-1 ', null, 'MRN-000123', '12345678-9', 'ABC-1'];
 const NAMES = ['PÉREZ GONZÁLEZ^JOSÉ', 'perez^ana', 'NÚÑEZ^MARÍA', "O'HIGGINS^BERNARDO", null];
 const DATES = ['2021-03-01T08:00:00', '2021-03-01T23:59:59', '2021-02-28T10:00:00', '2021-03-02T00:00:00', null, '2019-12-31T12:00:00',
   '2020-06-15T10:30:00', '2022-01-01T00:00:00', '2021-12-31T23:00:00'];
@@ -83,6 +84,8 @@ export async function seedIndex(rx: Receiver): Promise<Seeded> {
 /** The store's semantics, applied to the fixtures: the reference every answer must equal. */
 export interface Filter {
   patientKey?: string;
+  /** The id as stored (trimmed), case-sensitive. */
+  patientId?: string;
   centers?: string[];
   modalities?: string[];
   from?: string;
@@ -95,6 +98,7 @@ export function expected(s: Seeded, f: Filter): string[] {
   return s.data
     .filter((x) => !x.deleted)
     .filter((x) => f.patientKey === undefined || (x.patient_id !== null && patientKey(x.patient_id) === f.patientKey))
+    .filter((x) => f.patientId === undefined || (x.patient_id !== null && x.patient_id.trim() === f.patientId))
     .filter((x) => f.centers === undefined || f.centers.includes(x.center))
     .filter((x) => f.modalities === undefined || x.modalities.some((m) => f.modalities!.includes(m)))
     .filter((x) => f.from === undefined || (x.study_datetime !== null && x.study_datetime.slice(0, 10) >= f.from))

@@ -92,8 +92,11 @@ describe('patient / subject by identifier', () => {
     }
   });
 
-  it('a centre system also restricts to that centre; other ids are upper-cased keys', () => {
-    expect(parse({ 'patient:identifier': 'urn:pacs-indexer:center:C1:patient-id|abc-1' }).match).toEqual({ includeDeleted: false, patientKey: 'ABC-1', centers: ['C1'] });
+  it('a centre system restricts to that centre and names the id as stored (case-sensitive); a bare id is any spelling', () => {
+    expect(parse({ 'patient:identifier': 'urn:pacs-indexer:center:C1:patient-id|abc-1' }).match)
+      .toEqual({ includeDeleted: false, patientKey: 'ABC-1', patientId: { equals: 'abc-1' }, centers: ['C1'] });
+    expect(parse({ 'patient:identifier': 'urn:pacs-indexer:center:C1:patient-id|12.345.678-5' }).match)
+      .toEqual({ includeDeleted: false, patientKey: '12345678-5', centers: ['C1'] });
     expect(parse({ 'patient:identifier': 'abc-1' }).match).toEqual({ includeDeleted: false, patientKey: 'ABC-1' });
   });
 
@@ -193,10 +196,15 @@ describe('result parameters', () => {
 });
 
 describe('unknown parameters and modifiers: lenient ignores, strict refuses', () => {
-  const unknown: Query[] = [
-    { _elements: 'id' }, { _id: '1' }, { foo: 'bar' }, { 'identifier:missing': 'true' }, { 'modality:not': 'CT' },
-    { 'patient.name': 'perez' }, { 'started:missing': 'true' }, { 'patient:missing': 'true' }, { _lastUpdated: 'ge2021' },
+  const unknown: Query[] = [{ _elements: 'id' }, { _id: '1' }, { foo: 'bar' }, { _lastUpdated: 'ge2021' }];
+  const widening: Query[] = [
+    { 'identifier:missing': 'true' }, { 'modality:not': 'CT' }, { 'patient.name': 'perez' }, { 'started:missing': 'true' },
+    { 'patient:missing': 'true' }, { 'patient:Identifier': '1-9' }, { 'Patient.identifier': '1-9' },
   ];
+
+  it('an unsupported modifier or chain, or anything naming a patient or identifier, is refused even when lenient', () => {
+    for (const q of widening) expect(refusal(q, false).issue, JSON.stringify(q)).toBe('not-supported');
+  });
 
   it('lenient (the default): ignored, and not among the parameters used', () => {
     for (const q of unknown) {

@@ -67,7 +67,10 @@ const CASES: [Record<string, string | string[]>, Filter][] = [
   [{ 'subject:identifier': '12345678-5' }, { patientKey: '12345678-5' }],
   [{ 'patient.identifier': '|12667869-K' }, { patientKey: '12667869-K' }],
   [{ 'subject:Patient.identifier': '3.705.779-7' }, { patientKey: '3705779-7' }],
-  [{ 'patient:identifier': 'urn:pacs-indexer:center:C1:patient-id|abc-1' }, { patientKey: 'ABC-1', centers: ['C1'] }],
+  // A centre's own system names one id as stored: abc-1 is not ABC-1 there (a bare value is any spelling).
+  [{ 'patient:identifier': 'urn:pacs-indexer:center:C1:patient-id|abc-1' }, { patientKey: 'ABC-1', patientId: 'abc-1', centers: ['C1'] }],
+  [{ 'patient:identifier': 'urn:pacs-indexer:center:C1:patient-id|ABC-1' }, { patientKey: 'ABC-1', patientId: 'ABC-1', centers: ['C1'] }],
+  [{ 'patient:identifier': 'abc-1' }, { patientKey: 'ABC-1' }],
   [{ 'patient:identifier': 'mrn-000123' }, { patientKey: 'MRN-000123' }],
   [{ 'patient:identifier': 'urn:pacs-indexer:center:C2:patient-id|12345678-9' }, { patientKey: '12345678-9', centers: ['C2'] }],
   [{ started: '2021-03-01' }, { from: '2021-03-01', to: '2021-03-01' }],
@@ -101,6 +104,7 @@ describe('every search parameter against the reference model, walked to the last
     expect(new Set(expected(seeded, { patientKey: '12345678-5' }).map((k) => k.split('/')[0])).size).toBe(3);
     expect(expected(seeded, { uids: ['1.2.826.0.1.1'] })).toHaveLength(2);
     expect(expected(seeded, { accession: 'ACC-0' }).length).toBeGreaterThan(2);
+    for (const id of ['abc-1', 'ABC-1']) expect(expected(seeded, { patientId: id, centers: ['C1'] }).length, id).toBeGreaterThan(0);
     expect(expected(seeded, {}).length).toBeLessThan(seeded.data.length); // tombstones left out
     expect(seeded.data.some((f) => f.study_datetime === null && !f.deleted)).toBe(true);
   });
@@ -282,7 +286,23 @@ describe('_count, _total, _summary, _sort and paging', () => {
 });
 
 describe('lenient and strict handling of unknown parameters', () => {
-  const unknown = ['_elements=id', '_id=1', 'foo=bar', 'modality:not=CT', 'patient.name=perez', 'started:missing=true', '_include=ImagingStudy:patient'];
+  const unknown = ['_elements=id', '_id=1', 'foo=bar', '_include=ImagingStudy:patient'];
+  // Refused under lenient handling too: an unsupported modifier or chain of a supported parameter
+  // (R4: SHALL reject), and anything naming a patient or an identifier, whose loss would widen a
+  // search for one patient to every patient.
+  const widening = ['modality:not=CT', 'patient.name=perez', 'started:missing=true', 'patient:Identifier=12345678-5',
+    'pateint.identifier=12345678-5', 'Subject:identifier=12345678-5', 'patient:identifier:exact=12345678-5', 'identifer=1.2.3'];
+
+  it('a filter the server would have to drop is refused in both modes: 400 not-supported', async () => {
+    for (const extra of widening) {
+      for (const prefer of [undefined, 'handling=lenient', 'handling=strict']) {
+        const r = await http(rx.base, 'GET', `/fhir/ImagingStudy?${extra}`, { headers: { ...bearer(token), ...(prefer ? { prefer } : {}) } });
+        expect(r.status, `${extra} ${prefer}`).toBe(400);
+        expect(r.json.issue[0].code).toBe('not-supported');
+        expectValidFhir(r.json);
+      }
+    }
+  });
 
   it('lenient (default, or Prefer: handling=lenient): ignored, and absent from the self link', async () => {
     const want = expected(seeded, { centers: ['C2'] });
@@ -296,9 +316,10 @@ describe('lenient and strict handling of unknown parameters', () => {
     }
   });
 
-  it('Prefer: handling=strict: 400 not-supported naming the parameter', async () => {
-    for (const extra of unknown) {
-      const r = await http(rx.base, 'GET', `/fhir/ImagingStudy?center=C2&${extra}`, { headers: { ...bearer(token), prefer: 'return=minimal, handling=strict' } });
+  it('Prefer: handling=strict (quoted or not): 400 not-supported naming the parameter', async () => {
+    for (const [i, extra] of unknown.entries()) {
+      const prefer = i % 2 === 0 ? 'return=minimal, handling=strict' : 'handling="strict"';
+      const r = await http(rx.base, 'GET', `/fhir/ImagingStudy?center=C2&${extra}`, { headers: { ...bearer(token), prefer } });
       expect(r.status, extra).toBe(400);
       expect(r.headers['content-type']).toBe(FHIR_CT);
       expectValidFhir(r.json);
