@@ -3,6 +3,7 @@ import { ConfigError } from '../../shared/errors.js';
 import type { Pool } from './db.js';
 import { storeError } from './store-errors.js';
 import type { CenterDirectoryEntry } from './study-match.js';
+import { loadCenters } from './study-match-sql.js';
 
 /** What `centers set` changes; an absent field is left as it is, null clears it. */
 export interface CenterDetails {
@@ -173,13 +174,12 @@ export class AccessStore {
 
   /** Every centre's name and where its images can be retrieved from (a few rows). */
   async centerDirectory(): Promise<CenterDirectoryEntry[]> {
-    const rows = await this.rows('SELECT code, name, dicomweb_url, retrieve_aet FROM centers ORDER BY code');
-    return rows.map((r) => ({
-      code: String(r.code),
-      name: r.name === null ? null : String(r.name),
-      dicomwebUrl: r.dicomweb_url === null ? null : String(r.dicomweb_url),
-      retrieveAet: r.retrieve_aet === null ? null : String(r.retrieve_aet),
-    }));
+    // The same directory the searches name their rows' centres from (one reader of it), by code.
+    try {
+      return [...(await loadCenters(this.pool)).values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   async setCenterDetails(code: string, details: CenterDetails): Promise<void> {

@@ -2,7 +2,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import type { StudyRecord } from '../../shared/study-record.js';
 import type { Pool } from './db.js';
 import { escapeLike, type Keyset, type StudyMatch } from './study-match.js';
-import { matchSql, matchStudies, type CenterRows } from './study-match-sql.js';
+import { matchStudies } from './study-match-sql.js';
 
 export type { Keyset } from './study-match.js';
 
@@ -44,11 +44,6 @@ export function matchOf(f: StudyFilters): StudyMatch {
   if (f.namePrefix !== undefined) m.familyName = { like: `${escapeLike(f.namePrefix)}%` };
   if (f.description !== undefined) m.description = { like: `%${escapeLike(f.description)}%` };
   return m;
-}
-
-/** The SQL of one page (exported so the benchmark can EXPLAIN exactly what is run). */
-export function searchSql(f: StudyFilters, limit: number, after: Keyset | null, centers: CenterRows): { sql: string; args: unknown[] } {
-  return matchSql(matchOf(f), { limit, after }, centers);
 }
 
 /** One page of studies, newest first (undated last), keyset-paged by (sort_at, id). */
