@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { freePort } from './free-port.js';
+import { privateMariadbArgs } from './private-mariadb-args.js';
 
 /** A MySQL-compatible server for the demo and the benchmark, and how to get rid of it. */
 export interface ProvidedServer {
@@ -47,23 +48,14 @@ async function startThrowawayMariadb(): Promise<ProvidedServer | undefined> {
   const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
   if (!server || !installDb) return undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'pacs-indexer-db-'));
-  const user = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const init = spawnSync(
-    installDb,
-    ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user],
-    { encoding: 'utf8' },
-  );
+  const port = await freePort();
+  const args = privateMariadbArgs(dir, port);
+  const init = spawnSync(installDb, args.install, { encoding: 'utf8' });
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new NoServerError(`mariadb-install-db failed: ${(init.stderr || init.stdout).trim().split('\n').pop()}`);
   }
-  const port = await freePort();
-  const child = spawn(
-    server,
-    ['--no-defaults', `--datadir=${dir}/data`, `--socket=${dir}/mysqld.sock`, `--pid-file=${dir}/mysqld.pid`,
-      '--bind-address=127.0.0.1', `--port=${port}`, '--skip-log-bin', '--innodb-buffer-pool-size=256M', ...user],
-    { stdio: 'ignore' },
-  );
+  const child = spawn(server, [...args.server, '--innodb-buffer-pool-size=256M'], { stdio: 'ignore' });
   const url = `mysql://root@127.0.0.1:${port}/`;
   const stop = async () => {
     if (child.exitCode === null) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { privateMariadbArgs } from '../../../scripts/lib/private-mariadb-args.js';
 import { freePort } from './receiver-process.js';
 
 function findBinary(names: string[]): string | undefined {
@@ -32,12 +33,13 @@ export class PrivateMariadb {
   static async create(): Promise<PrivateMariadb> {
     const installDb = findBinary(['mariadb-install-db', 'mysql_install_db'])!;
     const dir = mkdtempSync(join(tmpdir(), 'fault-pacs-db-'));
-    const init = spawnSync(installDb, ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs()], { encoding: 'utf8' });
+    const port = await freePort();
+    const init = spawnSync(installDb, privateMariadbArgs(dir, port).install, { encoding: 'utf8' });
     if (init.status !== 0) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`mariadb-install-db failed: ${(init.stderr || init.stdout).trim().split('\n').pop()}`);
     }
-    const db = new PrivateMariadb(dir, await freePort());
+    const db = new PrivateMariadb(dir, port);
     await db.start();
     return db;
   }
@@ -49,9 +51,7 @@ export class PrivateMariadb {
   async start(): Promise<void> {
     const server = findBinary(['mariadbd', 'mysqld'])!;
     const child = spawn(server, [
-      '--no-defaults', `--datadir=${this.dir}/data`, `--socket=${this.dir}/mysqld.sock`, `--pid-file=${this.dir}/mysqld.pid`,
-      '--bind-address=127.0.0.1', `--port=${this.port}`, '--skip-log-bin', '--innodb-buffer-pool-size=64M',
-      '--innodb-flush-log-at-trx-commit=2', ...userArgs(),
+      ...privateMariadbArgs(this.dir, this.port).server, '--innodb-buffer-pool-size=64M', '--innodb-flush-log-at-trx-commit=2',
     ], { stdio: 'ignore' });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -84,8 +84,4 @@ export class PrivateMariadb {
     await this.stop('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function userArgs(): string[] {
-  return process.getuid?.() === 0 ? ['--user=root'] : [];
 }
