@@ -18,7 +18,7 @@ const UNIT = [
   'test/agent/sources/dcm4chee/sql-script.test.ts',
   'test/agent/sources/dcm4chee/study-mapper.test.ts',
   'test/agent/sources/dcm4chee/text-decode.test.ts',
-  'test/agent/sources/orthanc/dead-letter-file.test.ts',
+  'test/agent/sources/file-state/dead-letter-file.test.ts',
   'test/agent/sources/orthanc/state-file.test.ts',
   'test/agent/sources/orthanc/study-mapping.test.ts',
   'test/receiver/config.test.ts',
@@ -37,6 +37,9 @@ const UNIT = [
   'test/receiver/fhir/fhir-resources.test.ts',
   'test/agent/sources/dimse/study-answer.test.ts',
   'test/agent/sources/dimse/study-keys.test.ts',
+  'test/agent/sources/dimse/pass-plan.test.ts',
+  'test/agent/sources/dimse/outcome-queue.test.ts',
+  'test/agent/sources/dimse/day-check.test.ts',
 ];
 
 // Integration tests share one MariaDB on a 2-core machine: each file gets its own database,

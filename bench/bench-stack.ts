@@ -45,6 +45,12 @@ async function tuneOwnServer(admin: mysql.Connection, full: boolean): Promise<vo
   await admin.query('SET GLOBAL max_connections = 500').catch(() => undefined);
 }
 
+/**
+ * The receiver's request limits, off unless the caller's environment sets them: the figures
+ * measure capacity (the legacy client's one POST per study, the latency poll), not the limiter.
+ */
+const UNLIMITED = { RECEIVER_RATE_LIMIT: '0', RECEIVER_ADDRESS_RATE_LIMIT: '0', RECEIVER_MAX_CONCURRENT_READS: '0' };
+
 /** Another receiver build may be measured (e.g. the last release): INDEXER_BENCH_RECEIVER_CLI=path/to/main.js. */
 function receiverCli(env: NodeJS.ProcessEnv): string {
   return env.INDEXER_BENCH_RECEIVER_CLI || RECEIVER_CLI;
@@ -80,7 +86,7 @@ export async function openBenchStack(opts: { full: boolean; env: NodeJS.ProcessE
     databases.push(central);
     const port = await freePort();
     const renv: NodeJS.ProcessEnv = {
-      ...opts.env, RECEIVER_DATABASE_URL: withDatabase(server.url, central), RECEIVER_HOST: '127.0.0.1', RECEIVER_PORT: String(port),
+      ...UNLIMITED, ...opts.env, RECEIVER_DATABASE_URL: withDatabase(server.url, central), RECEIVER_HOST: '127.0.0.1', RECEIVER_PORT: String(port),
     };
     await runNodeOk(receiverCli(renv), ['migrate'], renv);
     const readToken = lastLine((await runNodeOk(receiverCli(renv), ['tokens', 'add', 'bench'], renv)).stdout);

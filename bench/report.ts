@@ -1,6 +1,7 @@
 import type { Loaded, IngestFigure } from './central-figures.js';
 import { queryLatencies } from './central-figures.js';
 import type { ChangeLatencyResult } from './change-latency.js';
+import type { DimseCrawlResult } from './dimse-crawl.js';
 import type { IdleSyncResult } from './idle-sync.js';
 import type { InitialLoadResult } from './initial-throughput.js';
 import type { LegacyResult } from './legacy-client.js';
@@ -14,6 +15,7 @@ export interface Figures {
   ingest?: Loaded<IngestFigure[]>;
   queries?: Loaded<unknown>;
   idleSync?: IdleSyncResult;
+  dimseCrawl?: Loaded<DimseCrawlResult>;
 }
 
 export type Status = 'met' | 'missed' | 'n/a' | 'TODO';
@@ -112,8 +114,37 @@ function idleRows(f: Figures): TableRow[] {
   }];
 }
 
+/** The sync's query budget (dimse.max_queries_per_pass, default): no pass may send more. */
+const DIMSE_BUDGET = 400;
+
+function dimseRows(f: Figures): TableRow[] {
+  const d = f.dimseCrawl;
+  if (!d) return [];
+  if (!d.ok) return [{ figure: '8. DIMSE crawl (Orthanc)', measured: d.todo, comparison: '', ratio: '', target: '—', status: 'TODO' }];
+  const { studies, runs } = d.result;
+  const fastest = runs[0]!;
+  const rows: TableRow[] = runs.map((r) => ({
+    figure: `8. DIMSE crawl, ${n0(studies)} studies / ${Math.round(d.result.dataDays / 365)} y, pause ${r.pauseMs} ms`,
+    measured: `${n0(r.initial.studiesPerSecond)} studies/s, ${n0(r.initial.finds)} C-FIND`,
+    comparison: r === fastest ? `load ${n1(d.result.generateSeconds + d.result.uploadSeconds)} s, not counted` : `pause 0: ${n0(fastest.initial.studiesPerSecond)}/s`,
+    ratio: r === fastest ? '' : x(r.initial.studiesPerSecond / fastest.initial.studiesPerSecond),
+    target: '—', status: 'n/a',
+  }));
+  const polite = runs[runs.length - 1]!;
+  const passes = [polite.syncHotOnly, polite.syncWarmDue, polite.syncSweepsDue];
+  rows.push({
+    figure: `8b. DIMSE sync, C-FIND per pass (pause ${polite.pauseMs} ms)`,
+    measured: `hot only ${polite.syncHotOnly.finds}, warm due ${polite.syncWarmDue.finds}, warm+cold due ${polite.syncSweepsDue.finds}`,
+    comparison: `wall ${passes.map((p) => n0(p.wallMs)).join(' / ')} ms`, ratio: '',
+    target: `≤ ${DIMSE_BUDGET} (max_queries_per_pass)`, status: met(passes.every((p) => p.finds <= DIMSE_BUDGET)),
+  });
+  return rows;
+}
+
 export function tableRows(f: Figures, full: boolean, queryStudies: number): TableRow[] {
-  return [...initialRows(f, full), ...latencyRows(f), ...triggerRows(f), ...ingestRows(f), ...queryRows(f, queryStudies), ...idleRows(f)];
+  return [
+    ...initialRows(f, full), ...latencyRows(f), ...triggerRows(f), ...ingestRows(f), ...queryRows(f, queryStudies), ...idleRows(f), ...dimseRows(f),
+  ];
 }
 
 /** A Markdown table: readable on a terminal and pasteable into docs/benchmark.md as is. */

@@ -5,6 +5,7 @@ import { createCentre, openBenchStack, type BenchStack, type Centre } from './be
 import { withDatabase } from '../scripts/lib/mysql-url.js';
 import { ingestFigures, queryFigures } from './central-figures.js';
 import { measureChangeLatency } from './change-latency.js';
+import { measureDimseCrawl } from './dimse-crawl.js';
 import { measureIdleSync } from './idle-sync.js';
 import { measureInitialLoad } from './initial-throughput.js';
 import { runLegacyClient } from './legacy-client.js';
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
     }
     if (o.only.has(5)) f.ingest = await timed('5. receiver ingest', () => ingestFigures(stack.server.url, o.ingestRecords));
     if (o.only.has(6)) f.queries = await timed('6. query latency', () => queryFigures(stack.server.url, o.queryStudies));
+    if (o.only.has(8)) f.dimseCrawl = await timed(`8. dimse crawl of ${o.dimseStudies} studies in Orthanc`, () => measureDimseCrawl(stack, o.dimseStudies));
     const table = tableRows(f, o.full, o.queryStudies);
     const results = {
       date: new Date().toISOString(),
@@ -84,6 +86,7 @@ async function main(): Promise<number> {
       notes: {
         legacy: 'Legacy client without its 2 s sleep every 1000 posts; posts over a sample, total time extrapolated from the measured per-post time.',
         changeLatency: 'Legacy comparison is analytical: cron every 5 minutes, new studies only (later changes never reach it).',
+        dimseCrawl: 'Orthanc 1.10 (--verbose) as the PACS; C-FIND counted from its log; loading it (generateSeconds, uploadSeconds) not in the rate.',
       },
       figures: f,
       table,

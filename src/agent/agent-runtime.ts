@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import type { CommandContext } from './command-context.js';
 import type { AgentConfig } from './config.js';
 import type { Delivery } from './delivery/delivery.js';
@@ -31,8 +32,8 @@ export function createDelivery(ctx: CommandContext): Delivery {
 }
 
 /** Opens the configured source (`read`: without the pass lock, e.g. status, queue, listings). */
-export function openSource(config: AgentConfig, mode: OpenMode = 'read'): Promise<StudySource> {
-  return sourcePlugin(config).open(config, mode);
+export function openSource(config: AgentConfig, mode: OpenMode, env: { log: Logger; signal?: AbortSignal }): Promise<StudySource> {
+  return sourcePlugin(config).open(config, mode, { log: env.log.child({ component: 'source' }), signal: env.signal });
 }
 
 /** Opens everything for one pass, holding the per-database lock until close(). */
@@ -40,13 +41,14 @@ export async function openRuntime(ctx: CommandContext): Promise<Runtime> {
   requireDeliverySettings(ctx.config);
   const lock = await sourcePlugin(ctx.config).lock(ctx.config);
   let source: StudySource | undefined;
+  const signal = lock.lost ? AbortSignal.any([ctx.signal, lock.lost]) : ctx.signal;
   try {
-    source = await openSource(ctx.config, 'pass');
+    source = await openSource(ctx.config, 'pass', { log: ctx.log, signal });
     const delivery = createDelivery(ctx);
     return {
       source,
       delivery,
-      signal: lock.lost ? AbortSignal.any([ctx.signal, lock.lost]) : ctx.signal,
+      signal,
       async close() {
         await delivery.close().catch(() => undefined);
         await source!.close().catch(() => undefined);

@@ -65,11 +65,14 @@ export function key(src: FieldSource, field: FieldOfKind<'key'>): number | null 
   return n;
 }
 
-/** study_series, study_instances (INT): negative or overflowing → unknown, stored as 0 and counted. */
-export function count(src: FieldSource, field: FieldOfKind<'count'>): number {
+/**
+ * study_series, study_instances (INT NULL): null, absent or '' → null ("the source cannot tell");
+ * negative or overflowing → unknown too, null and counted. Never a made-up 0.
+ */
+export function count(src: FieldSource, field: FieldOfKind<'count'>): number | null {
   const c = parseCount(integerOf(src, field, true));
   if (c.invalid) src.normalised.push(field);
-  return c.value ?? 0;
+  return c.value;
 }
 
 /** A datetime → `YYYY-MM-DD HH:MM:SS`; zero, impossible or unreadable → null, counted. */

@@ -29,7 +29,7 @@ export type FieldKind =
   | 'datetime'
   /** Distinct modalities: joined with `\` in their column, one row each in study_modalities. */
   | 'modalities'
-  /** A count (INT >= 0); unknown is 0. */
+  /** A count (INT >= 0), or null: the source cannot tell (C-FIND answers none; a 0 would say "no series"). */
   | 'count'
   /** The version (source_seq). */
   | 'version'
@@ -82,8 +82,9 @@ export const STUDY_FIELDS = {
   study_modality: { schema: nullableString(), kind: 'text', column: 'study_modality', chars: 255, hash: 12, legacy: 'study_modality' },
   /** Joined with `\`, within the column. */
   modalities: { schema: Type.Array(Type.String()), kind: 'modalities', column: 'modalities', chars: 255, hash: 13 },
-  study_series: { schema: Type.Integer(), kind: 'count', column: 'study_series', hash: 14, legacy: 'study_series' },
-  study_instances: { schema: Type.Integer(), kind: 'count', column: 'study_instances', hash: 15, legacy: 'study_instances' },
+  /** Null: the source cannot tell (hashed as null, apart from 0). */
+  study_series: { schema: nullableInteger(), kind: 'count', column: 'study_series', hash: 14, legacy: 'study_series' },
+  study_instances: { schema: nullableInteger(), kind: 'count', column: 'study_instances', hash: 15, legacy: 'study_instances' },
   accession_no: { schema: nullableString(), kind: 'identifier', column: 'accession_no', chars: 64, hash: 16 },
   study_id: { schema: nullableString(), kind: 'identifier', column: 'study_id', chars: 64, hash: 17 },
   referring_physician: { schema: nullableString(), kind: 'text', column: 'referring_physician', chars: 255, hash: 18 },
@@ -141,7 +142,11 @@ export const STUDY_RECORD_FIELDS: readonly FieldName[] = DECLARED_FIELDS.filter(
  */
 export const studyRecordSchema = { type: 'object', properties: recordType.properties } as const;
 
-/** What a field holds when nothing is known of it (a tombstone's fields other than its identity). */
+/**
+ * What a field holds when nothing is known of it (a tombstone's fields other than its identity).
+ * A count is 0, not null: tombstones have always been hashed with 0, and their stored hashes must
+ * not change (reconciliation would resend every deletion); a tombstone's fields say nothing anyway.
+ */
 function emptyValue(f: DeclaredField): unknown {
   if (f.kind === 'modalities') return [];
   if (f.kind === 'count') return 0;

@@ -17,7 +17,7 @@ describe('npm run bench (smoke, tiny sizes)', () => {
   it('runs every figure and writes results.json with machine, figures and the table', () => {
     const out = path.join(dir, 'results.json');
     const args = ['--studies', '300', '--legacy-sample', '50', '--changes', '20', '--pace', '20', '--trigger-studies', '10',
-      '--trigger-cycles', '1', '--ingest-records', '600', '--query-studies', '300', '--idle-runs', '2', '--out', out];
+      '--trigger-cycles', '1', '--ingest-records', '600', '--query-studies', '300', '--idle-runs', '2', '--dimse-studies', '60', '--out', out];
     const run = spawnSync(process.execPath, [path.join(ROOT, 'dist/bench/run.js'), ...args], {
       cwd: ROOT, encoding: 'utf8', timeout: 110_000, env: { ...process.env, INDEXER_BENCH_MYSQL_URL: inject('mysqlUrl') },
     });
@@ -40,7 +40,7 @@ describe('npm run bench (smoke, tiny sizes)', () => {
     expect(f.idleSync.passMs).toBeGreaterThan(0);
     expect(f.idleSync.passMs).toBeLessThan(f.idleSync.processMs);
     const figures = new Set((results.table as { figure: string }[]).map((r) => r.figure.split('.')[0]));
-    expect([...figures].sort()).toEqual(['1', '1b', '2', '3', '4', '5', '6', '7']);
+    expect([...figures].sort()).toEqual(['1', '1b', '2', '3', '4', '5', '6', '7', '8', '8b']);
     for (const row of results.table) expect(['met', 'missed', 'n/a', 'TODO']).toContain(row.status);
     expect(run.stdout).toContain('| figure');
   }, 120_000);

@@ -47,7 +47,7 @@ describe('legacy "None" (Python str(None)) is null on the legacy route', () => {
   const fields = ['patient_id', 'patient_id_issuer', 'patient_name', 'patient_sex', 'study_description', 'study_modality',
     'accession_no', 'study_id', 'referring_physician', 'patient_birthdate', 'study_datetime', 'study_series', 'study_instances', 'patient_pk', 'study_pk'];
 
-  it('every field "None": 201, stored as nulls (no patient key NONE, counts 0)', async () => {
+  it('every field "None": 201, stored as nulls (no patient key NONE, counts unknown: null)', async () => {
     const rec: Record<string, unknown> = { center: 'C01', study_iuid: '5.1' };
     for (const f of fields) rec[f] = 'None';
     const r = await legacy(rec);
@@ -55,7 +55,7 @@ describe('legacy "None" (Python str(None)) is null on the legacy route', () => {
     const row = await stored('5.1');
     expect(row).toMatchObject({
       patient_id: null, patient_key: null, patient_name: null, name_key: null, accession_no: null, study_id: null,
-      referring_physician: null, study_description: null, study_modality: null, patient_pk: null, study_pk: null, study_series: 0, study_instances: 0,
+      referring_physician: null, study_description: null, study_modality: null, patient_pk: null, study_pk: null, study_series: null, study_instances: null,
     });
   });
 

@@ -83,13 +83,52 @@ describe('migrations', () => {
       );
       expect(cols.map((r) => [r.index_name, r.cols])).toEqual([['studies_center_date', 'center_id,sort_at,id,deleted'], ['studies_date', 'sort_at,id,deleted']]);
       // A crash after 004's first statement: the re-run rebuilds that index again, and completes.
-      await p2.query('DELETE FROM schema_version WHERE version = 4');
+      await p2.query('DELETE FROM schema_version WHERE version >= 4');
       await p2.query(all.find((m) => m.version === 4)!.statements[0]!);
-      expect(await migrate(p2)).toEqual({ from: 3, to: 4 });
+      expect(await migrate(p2)).toEqual({ from: 3, to: all.at(-1)!.version });
       await expect(assertSchemaCurrent(p2)).resolves.toBeUndefined();
     } finally {
       await p2.end();
       await db2.drop();
+    }
+  });
+
+  it('upgrades a version-4 database with studies to nullable counts, every stored count kept; a crashed re-run completes', async () => {
+    const db4 = await createTestDatabase('rx_migrate_v5', 'utf8mb4');
+    const p4 = createPool(db4.url, 2);
+    try {
+      const all = loadMigrations();
+      expect(all.find((m) => m.version === 5)?.name).toBe('nullable_counts');
+      await migrate(p4, all.filter((m) => m.version <= 4));
+      await p4.query("INSERT INTO centers (code, key_hash, created_at) VALUES ('U4', UNHEX(SHA2('k4', 256)), UTC_TIMESTAMP())");
+      await p4.query(
+        `INSERT INTO studies (center_id, study_iuid, source_seq, deleted, sort_at, received_at, study_series, study_instances)
+         SELECT id, CONCAT('4.', n), 1, 0, '2020-01-01', UTC_TIMESTAMP(), s, i FROM centers
+         JOIN (SELECT 1 AS n, 3 AS s, 120 AS i UNION ALL SELECT 2, 0, 0 UNION ALL SELECT 3, 2147483647, 1) x`,
+      );
+      // Before: NOT NULL, so no row can say "unknown".
+      await expect(p4.query("UPDATE studies SET study_series = NULL WHERE study_iuid = '4.1'")).rejects.toMatchObject({ code: 'ER_BAD_NULL_ERROR' });
+      expect(await migrate(p4)).toEqual({ from: 4, to: all.at(-1)!.version });
+      const counts = async () => {
+        const [rows] = await p4.query<RowDataPacket[]>('SELECT study_iuid, study_series, study_instances FROM studies ORDER BY study_iuid');
+        return rows.map((r) => [r.study_iuid, r.study_series, r.study_instances]);
+      };
+      expect(await counts()).toEqual([['4.1', 3, 120], ['4.2', 0, 0], ['4.3', 2147483647, 1]]);
+      const [cols] = await p4.query<RowDataPacket[]>(
+        "SELECT column_name AS c, is_nullable AS n, column_default AS d, data_type AS t FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'studies' AND column_name IN ('study_series', 'study_instances') ORDER BY 1",
+      );
+      // MariaDB reports the default NULL as the text 'NULL', MySQL as null.
+      expect(cols.map((r) => [r.c, r.n, r.d === 'NULL' ? null : r.d, r.t])).toEqual([['study_instances', 'YES', null, 'int'], ['study_series', 'YES', null, 'int']]);
+      await p4.query("INSERT INTO studies (center_id, study_iuid, source_seq, deleted, sort_at, received_at) SELECT id, '4.4', 1, 0, '2020-01-01', UTC_TIMESTAMP() FROM centers");
+      expect((await counts()).at(-1)).toEqual(['4.4', null, null]);
+      // A crash after 005's statement (it is not yet recorded): the re-run applies it again, and completes.
+      await p4.query('DELETE FROM schema_version WHERE version = 5');
+      expect(await migrate(p4)).toEqual({ from: 4, to: 5 });
+      expect((await counts()).slice(0, 3)).toEqual([['4.1', 3, 120], ['4.2', 0, 0], ['4.3', 2147483647, 1]]);
+      await expect(assertSchemaCurrent(p4)).resolves.toBeUndefined();
+    } finally {
+      await p4.end();
+      await db4.drop();
     }
   });
 

@@ -81,20 +81,23 @@ export const POISON_CASES: PoisonCase[] = [
   { name: 'modalities: non-ASCII and over-long entries dropped', patch: { modalities: ['ÇT', 'X'.repeat(17), 'MR'] }, expect: { row: { modalities: 'MR' }, normalised: 'modalities' } },
   ...wrongTypes('modalities', ['CT', [1, 2], [{}], { CT: 1 }]),
 
-  // counts: INT; a negative or overflowing one is unknown (stored 0, counted); a non-integer is wrong
+  // counts: INT NULL; null/absent/'' is unknown (null); a negative or overflowing one is unknown too (null, counted); a non-integer is wrong
   { name: 'study_series: 2^31 - 1', patch: { study_series: 2 ** 31 - 1 }, expect: { row: { study_series: 2 ** 31 - 1 } } },
-  { name: 'study_series: 2^31', patch: { study_series: 2 ** 31 }, expect: { row: { study_series: 0 }, normalised: 'study_series' } },
-  { name: 'study_instances: 2^40', patch: { study_instances: 2 ** 40 }, expect: { row: { study_instances: 0 }, normalised: 'study_instances' } },
-  { name: 'study_instances: 1e308', patch: { study_instances: 1e308 }, expect: { row: { study_instances: 0 }, normalised: 'study_instances' } },
-  { name: 'study_instances: "2147483648"', patch: { study_instances: '2147483648' }, expect: { row: { study_instances: 0 }, normalised: 'study_instances' } },
-  { name: 'study_instances: -1', patch: { study_instances: -1 }, expect: { row: { study_instances: 0 }, normalised: 'study_instances' } },
+  { name: 'study_series: 2^31', patch: { study_series: 2 ** 31 }, expect: { row: { study_series: null }, normalised: 'study_series' } },
+  { name: 'study_instances: 2^40', patch: { study_instances: 2 ** 40 }, expect: { row: { study_instances: null }, normalised: 'study_instances' } },
+  { name: 'study_instances: 1e308', patch: { study_instances: 1e308 }, expect: { row: { study_instances: null }, normalised: 'study_instances' } },
+  { name: 'study_instances: "2147483648"', patch: { study_instances: '2147483648' }, expect: { row: { study_instances: null }, normalised: 'study_instances' } },
+  { name: 'study_instances: -1', patch: { study_instances: -1 }, expect: { row: { study_instances: null }, normalised: 'study_instances' } },
   ...wrongTypes('study_instances', [1.5, 'many', 'NaN', true, {}, []]),
   ...wrongTypes('study_series', ['1e3', [3]]),
   // integers given as text: ASCII digits only — no blank of any kind, no '+', hex, exponent or fraction
   ...wrongTypes('study_series', [' 5', '5 ', '5\u00a0', '\t5', '5\n', '+5', '0x10', '1e2', '5.0', '٥']),
+  { name: 'study_series: null (the source cannot tell) → null, not counted', patch: { study_series: null, study_instances: null }, expect: { row: { study_series: null, study_instances: null } } },
+  { name: 'study_series: "" → null, not counted', patch: { study_series: '' }, expect: { row: { study_series: null } } },
+  { name: 'study_series: 0 stays 0 (known to be none)', patch: { study_series: 0, study_instances: '0' }, expect: { row: { study_series: 0, study_instances: 0 } } },
   { name: 'study_series: "007" (leading zeros are digits)', patch: { study_series: '007' }, expect: { row: { study_series: 7 } } },
-  { name: 'study_series: "-3" (a negative count as text, like -3)', patch: { study_series: '-3' }, expect: { row: { study_series: 0 }, normalised: 'study_series' } },
-  { name: 'study_series: "-0" (negative zero is a negative count)', patch: { study_series: '-0' }, expect: { row: { study_series: 0 }, normalised: 'study_series' } },
+  { name: 'study_series: "-3" (a negative count as text, like -3)', patch: { study_series: '-3' }, expect: { row: { study_series: null }, normalised: 'study_series' } },
+  { name: 'study_series: "-0" (negative zero is a negative count)', patch: { study_series: '-0' }, expect: { row: { study_series: null }, normalised: 'study_series' } },
 
   // keys: BIGINT, safe integers ≥ 0
   { name: 'study_pk: 2^53 - 1', patch: { study_pk: Number.MAX_SAFE_INTEGER }, expect: { row: { study_pk: Number.MAX_SAFE_INTEGER } } },

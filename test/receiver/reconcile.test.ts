@@ -81,6 +81,17 @@ describe('GET /api/v2/centers/{center}/reconcile/days and /studies', () => {
     ].sort((a, b) => (a.day === 'undated' ? -1 : b.day === 'undated' ? 1 : a.day.localeCompare(b.day))));
   });
 
+  it('days with from and to: only those days (a crawling agent asks its window every pass), undated left out', async () => {
+    const r = await http(rx.base, 'GET', '/api/v2/centers/RB/reconcile/days?from=2022-05-02&to=2022-05-31', { headers: bearer(keyB) });
+    expect(r.status).toBe(200);
+    expect(r.json.items).toEqual([{ day: '2022-05-02', count: 1, digest: xor([day2[0]!.content_hash as string]) }]);
+    const one = await http(rx.base, 'GET', '/api/v2/centers/RB/reconcile/days?from=2022-05-01&to=2022-05-01', { headers: bearer(keyB) });
+    expect(one.json.items.map((d: { day: string }) => d.day)).toEqual(['2022-05-01']);
+    for (const q of ['?from=2022-05-01', '?to=2022-05-01', '?from=2022-05-03&to=2022-05-01', '?from=2022-02-30&to=2022-03-01', '?from=undated&to=undated', '?from=x&to=y', '?since=2022-01-01']) {
+      expect((await http(rx.base, 'GET', `/api/v2/centers/RB/reconcile/days${q}`, { headers: bearer(keyB) })).status, q).toBe(400);
+    }
+  });
+
   it('studies: every study of the day with version, hash and deleted flag', async () => {
     const r = await http(rx.base, 'GET', '/api/v2/centers/RB/reconcile/studies?day=2022-05-02', { headers: bearer(keyB) });
     expect(r.status).toBe(200);

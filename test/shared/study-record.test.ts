@@ -28,6 +28,14 @@ describe('the content hash (stored at every receiver: it must never change for t
     expect(contentHash(tombstoneRecord('000', '1.2.3', 5, 10))).toBe('eda013e508afe38e0afdd483423f1165');
   });
 
+  it('hashes a null count ("the source cannot tell") apart from 0, the hashes of known counts unchanged', () => {
+    const unknown = { ...BEFORE, study_series: null, study_instances: null };
+    expect(contentHash(unknown)).toBe('38bcd74115397c8d02a30c6406f3e8ef');
+    expect(contentHash(unknown)).not.toBe(contentHash({ ...BEFORE, study_series: 0, study_instances: 0 }));
+    expect(contentHash({ ...BEFORE, study_series: null })).not.toBe(contentHash({ ...BEFORE, study_instances: null }));
+    expect(contentHash(BEFORE)).toBe('9b284411eabb178bd7e9c0418d7d2d1d');
+  });
+
   it('does not depend on the version, the centre or the hash itself', () => {
     const h = contentHash(BEFORE);
     expect(contentHash({ ...BEFORE, source_seq: 1, center: '999', content_hash: 'f'.repeat(32) } as StudyRecord)).toBe(h);
@@ -46,6 +54,12 @@ describe('everything derived from the one declaration', () => {
   it('the published JSON schema has every declared field, in declaration order, and no other', () => {
     expect(Object.keys(studyRecordSchema.properties)).toEqual(names);
     for (const f of DECLARED_FIELDS) expect(studyRecordSchema.properties[f.name], f.name).toEqual(f.schema);
+  });
+
+  it('publishes the counts as integers or null (the source cannot tell), like the other nullable fields', () => {
+    for (const f of ['study_series', 'study_instances'] as const) expect(studyRecordSchema.properties[f], f).toEqual({ type: ['integer', 'null'] });
+    const unknown: StudyRecord = { ...BEFORE, study_series: null, study_instances: null };
+    expect(unknown.study_series).toBeNull();
   });
 
   it('the record keys are the declared fields but the optional extras (content_hash)', () => {

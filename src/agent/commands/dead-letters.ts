@@ -64,7 +64,7 @@ function humanList(total: number, entries: DeadLetterEntry[]): string {
 }
 
 async function list(ctx: CommandContext): Promise<void> {
-  const source = await openSource(ctx.config);
+  const source = await openSource(ctx.config, 'read', ctx);
   try {
     const { total, entries } = await storeOf(ctx, source).listDeadLetters({ limit: limitOf(ctx), withRecord: ctx.flags['with-record'] === true });
     ctx.stdout(wantsJson(ctx) ? `${JSON.stringify({ total, entries }, null, 2)}\n` : humanList(total, entries));

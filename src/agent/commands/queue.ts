@@ -22,7 +22,7 @@ function humanQueue(q: QueueReport): string {
 /** `indexer queue`: what the next sync will send, oldest first; read without the pass lock. */
 export const run: Command = async (ctx) => {
   const limit = limitOf(ctx);
-  const source = await openSource(ctx.config);
+  const source = await openSource(ctx.config, 'read', ctx);
   try {
     if (!source.inspectQueue) {
       throw notSupported(ctx, '`indexer queue`', 'this source has no change queue; `indexer status` shows its backlog');

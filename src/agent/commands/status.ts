@@ -9,7 +9,7 @@ import { captureUnhealthyError } from '../sources/source-health.js';
  */
 export const run: Command = async (ctx) => {
   // Database errors come out of the source already mapped (a revoked privilege names its GRANT, exit 3).
-  const source = await openSource(ctx.config);
+  const source = await openSource(ctx.config, 'read', ctx);
   try {
     const health = source.captureHealth ? await source.captureHealth() : null;
     const s = await source.status();
@@ -28,6 +28,7 @@ export const run: Command = async (ctx) => {
       reconcile_needed: s.reconcile_needed ? { why: s.reconcile_needed.why, since: s.reconcile_needed.at } : null,
       initial: s.initial,
       missing_iuid: s.missing_iuid ?? null,
+      ...(s.detail ? { source_detail: s.detail } : {}),
     };
     ctx.stdout(`${JSON.stringify(out, null, 2)}\n`);
     // Printed first: the JSON says what is wrong; the error names the repairs (exit 3).

@@ -39,7 +39,7 @@ export async function runInitialLoad(deps: PassDeps, progressSink: ProgressSink,
         next = prefetch(source, deps.readChunk);
         const result = await deliverChunk(source, delivery, chunk, signal, log);
         addChunk(summary, chunk, result);
-        progress.advance(chunk.read);
+        progress.advance(chunk.progress ?? chunk.read);
       }
     } finally {
       // A prefetched chunk nobody will deliver must not surface as an unhandled rejection.

@@ -22,7 +22,11 @@ export interface ReceiverStudy {
 }
 
 export interface ReconcileClient {
-  days(signal: AbortSignal): Promise<ReceiverDay[]>;
+  /**
+   * The centre's days; with `range`, only those (a receiver older than ranges answers every day:
+   * callers keep only the days they asked for).
+   */
+  days(signal: AbortSignal, range?: { from: string; to: string }): Promise<ReceiverDay[]>;
   studies(day: string, signal: AbortSignal): Promise<ReceiverStudy[]>;
   close(): Promise<void>;
 }
@@ -92,8 +96,9 @@ export function createReconcileClient(config: ClientConfig, log: Logger): Reconc
   const base = `${config.url.replace(/\/+$/, '')}/api/v2/centers/${encodeURIComponent(config.center)}/reconcile`;
   const get = (url: string, signal: AbortSignal): Promise<unknown> => getJson(url, config, agent, log, signal);
   return {
-    async days(signal) {
-      return parseDays(await get(`${base}/days`, signal));
+    async days(signal, range) {
+      const query = range ? `?from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}` : '';
+      return parseDays(await get(`${base}/days${query}`, signal));
     },
     async studies(day, signal) {
       return parseStudies(await get(`${base}/studies?day=${encodeURIComponent(day)}`, signal));

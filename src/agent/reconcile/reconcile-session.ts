@@ -69,7 +69,7 @@ export async function openReconcileSession(ctx: CommandContext, dryRun: boolean,
     else await source?.close().catch(() => undefined);
   };
   try {
-    source ??= await openSource(ctx.config, 'read');
+    source ??= await openSource(ctx.config, 'read', ctx);
   } catch (err) {
     await closeSource();
     throw err;

@@ -2,7 +2,7 @@
 export interface ConversionStats {
   invalid_study_datetime: number;
   invalid_birthdate: number;
-  /** Negative or overflowing counts: sent as 0, the receiver's "cannot tell". */
+  /** Negative or overflowing counts: sent as null ("the source cannot tell"). */
   invalid_count: number;
   /** Records whose free text or modalities were cut to fit the receiver's columns. */
   truncated: number;

@@ -2,6 +2,7 @@ import { ConfigError } from '../../shared/errors.js';
 import type { AgentConfig } from '../config.js';
 import { SOURCE_NAMES } from '../config-schema.js';
 import { dcm4chee } from './dcm4chee/dcm4chee-plugin.js';
+import { dimse } from './dimse/dimse-plugin.js';
 import { orthanc } from './orthanc/orthanc-plugin.js';
 import type { SourcePlugin } from './source-plugin.js';
 
@@ -9,7 +10,7 @@ import type { SourcePlugin } from './source-plugin.js';
  * Every source the agent can read; with source-configs.ts (their configuration, in the same
  * order), the one place that names them.
  */
-const SOURCES: readonly SourcePlugin[] = [dcm4chee, orthanc];
+const SOURCES: readonly SourcePlugin[] = [dcm4chee, orthanc, dimse];
 
 if (SOURCES.map((s) => s.name).join() !== SOURCE_NAMES.join()) {
   throw new Error(`source plug-ins (${SOURCES.map((s) => s.name).join(', ')}) and configurations (${SOURCE_NAMES.join(', ')}) differ`);

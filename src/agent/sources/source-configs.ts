@@ -1,4 +1,5 @@
 import { dcm4cheeConfig } from './dcm4chee/dcm4chee-config.js';
+import { dimseConfig } from './dimse/dimse-config.js';
 import { orthancConfig } from './orthanc/orthanc-config.js';
 
 /**
@@ -6,4 +7,4 @@ import { orthancConfig } from './orthanc/orthanc-config.js';
  * `source`). Kept apart from registry.ts, which imports the plug-ins: the plug-ins use the
  * AgentConfig type composed from these, so importing them here would close a circle.
  */
-export const SOURCE_CONFIGS = [dcm4cheeConfig, orthancConfig] as const;
+export const SOURCE_CONFIGS = [dcm4cheeConfig, orthancConfig, dimseConfig] as const;

@@ -1,4 +1,5 @@
 import type { CommandContext } from '../command-context.js';
+import type { Logger } from '../../shared/logger.js';
 import type { AgentConfig } from '../config.js';
 import type { StudySource } from './study-source.js';
 
@@ -25,6 +26,12 @@ export interface PassLock {
  */
 export type OpenMode = 'pass' | 'read';
 
+/** What a source may use from its command: the logger, and the stop signal its long reads give up at. */
+export interface SourceEnv {
+  log: Logger;
+  signal?: AbortSignal;
+}
+
 /**
  * Everything the agent knows about one kind of PACS, in its folder under src/agent/sources/.
  * Commands and the runtime reach a source only through this object (sources/registry.ts maps
@@ -34,7 +41,7 @@ export interface SourcePlugin {
   /** The value of the `source` setting that selects it. */
   readonly name: string;
   /** The studies, their changes and the agent's state at the source; fails clearly when not installed. */
-  open(config: AgentConfig, mode: OpenMode): Promise<StudySource>;
+  open(config: AgentConfig, mode: OpenMode, env: SourceEnv): Promise<StudySource>;
   lock(config: AgentConfig): Promise<PassLock>;
   /** `indexer install [--print]`: writes what it did (or the SQL) to ctx.stdout. */
   install(ctx: CommandContext): Promise<void>;

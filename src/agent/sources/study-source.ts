@@ -22,6 +22,8 @@ export interface SourceChunk {
   position: number;
   /** Studies read that carry no usable study_iuid (counted in stats.missing_iuid), by primary key. */
   unidentified?: number[];
+  /** Progress this chunk makes in InitialStart's unit (default: `read`). */
+  progress?: number;
   ack(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export type VersionFloor = () => Promise<number | null>;
 export interface InitialStart {
   resumed: boolean;
   alreadyDone: boolean;
-  /** Studies left to read (for the progress bar). */
+  /** Studies left to read (for the progress bar), or days where the source counts days. */
   remaining: number;
   /** Position where the walk (re)starts. */
   from: number;
@@ -58,6 +60,8 @@ export interface SourceStatus {
   /** Set while changes may be missing at the receiver, until a repairing reconcile (docs/reconcile.md). */
   reconcile_needed?: ReconcileMark | null;
   initial: { done: boolean; last_pk: number | null; start_seq: number | null; started_at: string | null; total: number | null };
+  /** What only this source can tell (a crawled source: its place, its sweeps, the days not read completely). */
+  detail?: Record<string, unknown>;
 }
 
 /** A queued change as `indexer queue` shows it: identifiers only, no patient data. */

@@ -1,9 +1,18 @@
-import { studyRecordSchema } from '../../shared/study-record.js';
+import { fieldsOfKind, studyRecordSchema } from '../../shared/study-record.js';
 
 /** JSON schemas of the routes: fastify validates and serialises with them, /openapi.json lists them. */
 
 /** The study record's, derived from its one declaration (shared/study-record.ts). */
 export { studyRecordSchema };
+
+/**
+ * The record as the legacy reads (/api/v1/…) answer it: counts are always integers there, as their
+ * clients have always had them (read-routes.ts answers an unknown count as 0 on these routes only).
+ */
+export const legacyStudyRecordSchema = {
+  ...studyRecordSchema,
+  properties: { ...studyRecordSchema.properties, ...Object.fromEntries(fieldsOfKind('count').map((f) => [f, { type: 'integer' }])) },
+} as const;
 
 const errorSchema = {
   type: 'object',

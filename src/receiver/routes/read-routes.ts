@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { familyNameKey, patientKey } from '../../shared/patient-key.js';
-import type { StudyRecord } from '../../shared/study-record.js';
+import { fieldsOfKind, type StudyRecord } from '../../shared/study-record.js';
 import { badRequest } from '../http/api-error.js';
 import { requireRole } from '../http/auth.js';
 import { readAudit, type Audited } from '../http/read-audit.js';
 import { schemaErrorFormatter } from '../http/error-mapping.js';
 import {
-  centersSchema, errorResponses, noQuerySchema, pageQuerySchema, statsQuerySchema, statsSchema, studyPageSchema, studyQuerySchema,
-  studyRecordSchema,
+  centersSchema, errorResponses, legacyStudyRecordSchema, noQuerySchema, pageQuerySchema, statsQuerySchema, statsSchema, studyPageSchema,
+  studyQuerySchema,
 } from '../http/schemas.js';
 import type { Keyset, StatsGroup, StudyFilters } from '../store/study-query.js';
 import type { AppDeps } from '../app-deps.js';
@@ -146,19 +146,33 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   legacyReadRoutes(app, deps, guard, audited);
 }
 
+const COUNT_FIELDS = fieldsOfKind('count');
+
+/**
+ * A record as the legacy reads answer it. Their clients were written against a server that always
+ * had a number there (unknown was stored as 0), so an unknown (null) count stays 0 for them; the
+ * v2 API, QIDO-RS and FHIR say unknown (null, or the attribute left out).
+ */
+function legacyItem(r: StudyRecord): StudyRecord {
+  if (COUNT_FIELDS.every((f) => r[f] !== null)) return r;
+  const out = { ...r };
+  for (const f of COUNT_FIELDS) out[f] ??= 0;
+  return out;
+}
+
 /** The legacy read endpoints: whole result sets (capped at 1000) as a JSON array, read token in X-Api-Key. */
 function legacyReadRoutes(app: FastifyInstance, deps: AppDeps, guard: Pick<RouteShorthandOptions, 'onRequest' | 'onError'>, audited: Audited): void {
   const schemaFor = (param: string, summary: string) => ({
     summary,
     security: [{ apiKey: [] }],
     params: { type: 'object', properties: { [param]: { type: 'string', minLength: 1, maxLength: 255 } }, required: [param] },
-    response: { 200: { type: 'array', items: studyRecordSchema }, ...errorResponses },
+    response: { 200: { type: 'array', items: legacyStudyRecordSchema }, ...errorResponses },
   });
   // No querystring schema: legacy clients' extra parameters stay ignored, as they always were.
   const legacy = guard;
   const list = async (req: FastifyRequest, f: Omit<StudyFilters, 'includeDeleted'>): Promise<StudyRecord[]> => {
     const result = await deps.store.search({ ...f, includeDeleted: false }, 1000, null);
-    return audited(req, result.items.length, result.items);
+    return audited(req, result.items.length, result.items.map(legacyItem));
   };
   app.get<{ Params: { id: string } }>('/api/v1/patient_id/:id', { ...legacy, schema: schemaFor('id', 'Legacy: studies of a patient id') },
     async (req) => {

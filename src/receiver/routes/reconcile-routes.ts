@@ -3,6 +3,7 @@ import { badRequest } from '../http/api-error.js';
 import { ownCenter, requireOwnCenterKey } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
+import type { DayRange } from '../store/reconcile-store.js';
 
 const centerParams = {
   type: 'object',
@@ -56,20 +57,39 @@ function checkDay(day: string): string {
   return day;
 }
 
+const DAY_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
+
+/** Both ends or neither; real days, in order. */
+function dayRange(q: { from?: string; to?: string }): DayRange | undefined {
+  if (q.from === undefined && q.to === undefined) return undefined;
+  if (q.from === undefined || q.to === undefined) throw badRequest('from and to go together: give both days or neither');
+  const range = { from: checkDay(q.from), to: checkDay(q.to) };
+  if (range.from === 'undated' || range.to === 'undated' || range.from > range.to) throw badRequest('from must be a day on or before to');
+  return range;
+}
+
 /** What `indexer reconcile` asks of the receiver: a centre key, about its own centre only. */
 export function reconcileRoutes(app: FastifyInstance, deps: AppDeps): void {
   const onRequest = requireOwnCenterKey(deps.store.access, deps.limiter);
   const security = [{ bearer: [] }];
 
-  app.get<{ Params: { center: string } }>('/api/v2/centers/:center/reconcile/days', {
+  app.get<{ Params: { center: string }; Querystring: { from?: string; to?: string } }>('/api/v2/centers/:center/reconcile/days', {
     onRequest,
     schema: {
-      summary: "Per-day counts and digests of the centre's live studies (centre key)",
+      summary: "Per-day counts and digests of the centre's live studies (centre key); from and to: only those days",
       security,
       params: centerParams,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          from: { type: 'string', pattern: DAY_PATTERN, description: 'YYYY-MM-DD: the first day (with to)' },
+          to: { type: 'string', pattern: DAY_PATTERN, description: 'YYYY-MM-DD: the last day (with from)' },
+        },
+      },
       response: { 200: daysResponse, ...errorResponses },
     },
-  }, async (req) => ({ items: await deps.store.reconcileDays(ownCenter(req.principal, req.params.center).id) }));
+  }, async (req) => ({ items: await deps.store.reconcileDays(ownCenter(req.principal, req.params.center).id, dayRange(req.query)) }));
 
   app.get<{ Params: { center: string }; Querystring: { day: string } }>('/api/v2/centers/:center/reconcile/studies', {
     onRequest,

@@ -1,7 +1,7 @@
 import { AccessStore } from './access-store.js';
 import { pingDatabase, type Pool } from './db.js';
 import { guarded } from './store-errors.js';
-import { highestSourceSeq, reconcileDays, reconcileStudies, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
+import { highestSourceSeq, reconcileDays, reconcileStudies, type DayRange, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
 import { upsertStudies, type UpsertOutcome } from './study-store.js';
 import { searchStudies, studyStats, type Keyset, type StatsGroup, type StudyFilters, type StudyPage } from './study-query.js';
 import { countStudies, matchStudies, studyById } from './study-match-sql.js';
@@ -23,7 +23,7 @@ export interface ReceiverStore {
   /** A study by its row id, tombstones included (FHIR read answers 410 for them); null when there is none. */
   studyById(id: number): Promise<MatchedStudy | null>;
   stats(group: StatsGroup): Promise<{ key: string | null; studies: number }[]>;
-  reconcileDays(centerId: number): Promise<ReconcileDay[]>;
+  reconcileDays(centerId: number, range?: DayRange): Promise<ReconcileDay[]>;
   reconcileStudies(centerId: number, day: string): Promise<ReconcileStudy[]>;
   /** The highest source_seq the centre ever sent (the agent's version floor), or null. */
   highestSourceSeq(centerId: number): Promise<number | null>;
@@ -68,7 +68,7 @@ export function createStore(pool: Pool, options: StoreOptions = {}): ReceiverSto
     count: guarded((m) => countStudies(pool, m, budgetMs)),
     studyById: guarded((id) => studyById(pool, id)),
     stats: guarded(cachedStats(pool, now)),
-    reconcileDays: guarded((centerId) => reconcileDays(pool, centerId)),
+    reconcileDays: guarded((centerId, range) => reconcileDays(pool, centerId, range)),
     reconcileStudies: guarded((centerId, day) => reconcileStudies(pool, centerId, day)),
     highestSourceSeq: guarded((centerId) => highestSourceSeq(pool, centerId)),
     ping: () => pingDatabase(pool),

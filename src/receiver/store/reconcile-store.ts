@@ -11,6 +11,12 @@ export interface ReconcileDay {
   digest: string;
 }
 
+/** Days from `from` to `to` (YYYY-MM-DD, both included). */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
 export interface ReconcileStudy {
   study_iuid: string;
   source_seq: number;
@@ -21,16 +27,18 @@ export interface ReconcileStudy {
 /**
  * Per-day counts and digests of a centre's live studies: what `indexer reconcile` compares with
  * its own before drilling into a day. Days holding only tombstones are left out (nothing live to
- * compare). Reads the centre's range of the (center_id, sort_at) index and its rows: a nightly
- * job's cost, not a per-request one.
+ * compare). Without a range it reads the centre's range of the (center_id, sort_at) index and its
+ * rows: a nightly job's cost, not a per-request one; with one, only those days.
  */
-export async function reconcileDays(pool: Pool, centerId: number): Promise<ReconcileDay[]> {
+export async function reconcileDays(pool: Pool, centerId: number, range?: DayRange): Promise<ReconcileDay[]> {
+  // A range (a crawling agent's window of a few days, every pass) reads only those days' rows.
+  const within = range ? { sql: ' AND sort_at >= ? AND sort_at < DATE_ADD(?, INTERVAL 1 DAY) AND sort_at <> ?', args: [`${range.from} 00:00:00`, range.to, UNDATED_SORT_AT] } : { sql: '', args: [] };
   const [rows] = await pool.query<RowDataPacket[]>(
     `SELECT IF(sort_at = ?, NULL, DATE_FORMAT(sort_at, '%Y-%m-%d')) AS day, SUM(deleted = 0) AS n,
        CAST(BIT_XOR(IF(deleted = 0, digest, NULL)) AS CHAR) AS digest
-     FROM studies FORCE INDEX (studies_center_date) WHERE center_id = ?
+     FROM studies FORCE INDEX (studies_center_date) WHERE center_id = ?${within.sql}
      GROUP BY day HAVING n > 0 ORDER BY day`,
-    [UNDATED_SORT_AT, centerId],
+    [UNDATED_SORT_AT, centerId, ...within.args],
   );
   return rows.map((r) => ({ day: r.day === null ? 'undated' : String(r.day), count: Number(r.n), digest: String(r.digest ?? '0') }));
 }

@@ -34,12 +34,12 @@ function fieldValue(kind: FieldKind, v: unknown): unknown {
     case 'uid':
       return String(v);
     case 'key':
+    case 'count':
       return nullableNumber(v);
     case 'datetime':
       return v === null ? null : String(v).replace(' ', 'T');
     case 'modalities':
       return v ? String(v).split('\\') : [];
-    case 'count':
     case 'version':
       return Number(v);
     case 'deleted':

@@ -65,8 +65,9 @@ export function mapStudyRow(row: StudyRow, center: string, sourceSeq: number, st
     study_description: decodeText(row.study_desc),
     study_modality: mods,
     modalities: splitModalities(mods),
-    study_series: toCount(row.num_series, stats) ?? 0,
-    study_instances: toCount(row.num_instances, stats) ?? 0,
+    // dcm4chee maintains these columns: a NULL is a messy row, unknown (null), not "no series".
+    study_series: toCount(row.num_series, stats),
+    study_instances: toCount(row.num_instances, stats),
     accession_no: decodeText(row.accession_no),
     study_id: decodeText(row.study_id),
     referring_physician: decodeText(row.ref_physician),

@@ -89,6 +89,8 @@ class AssociationRun {
         reject(new DimseError(tls ? 'TLS_FAILED' : 'PROTOCOL_ERROR', `${this.where()}: ${what}`, { cause }));
         return;
       }
+      // Small PDUs both ways: with Nagle's algorithm on, each exchange waits out a delayed ACK (~40 ms).
+      networkOf(this.client)?.socket?.setNoDelay(true);
       networkOf(this.client)?.on('abort', () => {
         this.peerAborted = true;
         this.fail('PEER_ABORTED', `the server aborted the association (A-ABORT) while ${this.doing()}`);

@@ -3,7 +3,7 @@ import type { SourcePlugin } from '../source-plugin.js';
 import { orthancCheckLines } from './orthanc-check.js';
 import { OrthancClient } from './orthanc-client.js';
 import { OrthancSource } from './orthanc-source.js';
-import { acquireStateLock } from './state-lock.js';
+import { acquireStateLock } from '../file-state/state-lock.js';
 
 /** The Orthanc REST client of the configuration. */
 export function orthancClient(config: AgentConfig): OrthancClient {

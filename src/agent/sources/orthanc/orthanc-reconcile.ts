@@ -7,7 +7,8 @@ import { emptyConversionStats } from '../../record/conversion-stats.js';
 import { addToBuckets, dayOf, type DayBucket } from '../../reconcile/day-buckets.js';
 import type { ReconcileReader, SourceDays } from '../study-source.js';
 import type { OrthancClient } from './orthanc-client.js';
-import { writeFileAtomic, type StateFile } from './state-file.js';
+import { writeFileAtomic } from '../file-state/json-state-file.js';
+import type { StateFile } from './state-file.js';
 import type { StudyIndex } from './study-index.js';
 import { readStudies } from './study-reads.js';
 

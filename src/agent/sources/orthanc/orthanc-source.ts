@@ -6,10 +6,10 @@ import type { RejectedRecord } from '../../delivery/delivery.js';
 import { emptyConversionStats } from '../../record/conversion-stats.js';
 import { coalesceChanges, readFeed } from './change-feed.js';
 import type { OrthancClient } from './orthanc-client.js';
-import { StateFile } from './state-file.js';
+import { openStateFile, type StateFile } from './state-file.js';
 import { StudyIndex } from './study-index.js';
 import { assembleChunk, readStudies, type StudyReads } from './study-reads.js';
-import { listDeadLetterFile, removeDeadLetterLines, removeSupersededLines, updateDeadLetterLine, upsertDeadLetterLines } from './dead-letter-file.js';
+import { listDeadLetterFile, removeDeadLetterLines, removeSupersededLines, updateDeadLetterLine, upsertDeadLetterLines } from '../file-state/dead-letter-file.js';
 import type { OpenMode } from '../source-plugin.js';
 import type { DeadLetterEntry, InitialStart, ReconcileMark, ReconcileReader, SourceChunk, SourceStatus, StudySource, VersionFloor } from '../study-source.js';
 import { OrthancReconcile, readReconcileReport } from './orthanc-reconcile.js';
@@ -56,7 +56,7 @@ export class OrthancSource implements StudySource {
   }
 
   static async open(opts: OrthancSourceOptions): Promise<OrthancSource> {
-    return new OrthancSource(opts, await StateFile.open(opts.stateFile), await StudyIndex.open(`${opts.stateFile}.studies.jsonl`));
+    return new OrthancSource(opts, await openStateFile(opts.stateFile), await StudyIndex.open(`${opts.stateFile}.studies.jsonl`));
   }
 
   private get deadLetterPath(): string {

@@ -1,15 +1,7 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DatabaseError } from '../../../shared/errors.js';
+import { JsonStateFile, readJsonState, type StateShape } from '../file-state/json-state-file.js';
 import type { ReconcileMark } from '../study-source.js';
 
-/**
- * The Orthanc agent's checkpoints, one small JSON file (the dcm4chee agent keeps them in
- * indexer_state). Written atomically: a temporary file in the same folder, fsync, rename, fsync of
- * the folder, so a crash leaves the old or the new state, never a torn one. Writes are serialised
- * (the initial load reads the next chunk while the previous one is acknowledged).
- */
+/** The Orthanc agent's checkpoints, one small JSON file (the dcm4chee agent keeps them in indexer_state). */
 export interface OrthancState {
   format: 1;
   /** The last acknowledged /changes position: sync resumes after it. */
@@ -41,96 +33,19 @@ export function emptyState(): OrthancState {
   };
 }
 
-export async function readStateFile(path: string): Promise<OrthancState> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw new DatabaseError('STATE_FILE_IO', `cannot read the Orthanc state file ${path}`, { cause: err });
-  }
-  let parsed: Partial<OrthancState>;
-  try {
-    parsed = JSON.parse(text) as Partial<OrthancState>;
-  } catch (cause) {
-    throw new DatabaseError('STATE_FILE_IO', `the Orthanc state file ${path} is not JSON`, {
-      cause, hint: 'restore it, or remove it and run `indexer initial --restart`',
-    });
-  }
-  const base = emptyState();
-  return { ...base, ...parsed, initial: { ...base.initial, ...parsed.initial }, format: 1 };
+const SHAPE: StateShape<OrthancState> = {
+  label: 'Orthanc state file',
+  empty: emptyState,
+  complete: (parsed, base) => ({ ...base, ...parsed, initial: { ...base.initial, ...parsed.initial }, format: 1 }),
+};
+
+export function readStateFile(path: string): Promise<OrthancState> {
+  return readJsonState(path, SHAPE);
 }
 
-/** Writes `content` to `path` so that a crash leaves either the old or the new file. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  // The rename itself is durable only once the folder is synced.
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Some filesystems cannot fsync a directory; the rename is still atomic there.
-  }
-}
+/** The Orthanc agent's state and its file. */
+export type StateFile = JsonStateFile<OrthancState>;
 
-/** Appends lines and fsyncs them before returning (the study index and the dead letters). */
-export function appendLinesSync(path: string, lines: readonly string[]): void {
-  if (lines.length === 0) return;
-  const fd = openSync(path, 'a', 0o600);
-  try {
-    writeSync(fd, lines.map((l) => `${l}\n`).join(''));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The in-memory state and its file; `update` mutates and persists, one write at a time. */
-export class StateFile {
-  private chain: Promise<void> = Promise.resolve();
-
-  private constructor(readonly path: string, private current: OrthancState) {}
-
-  static async open(path: string): Promise<StateFile> {
-    return new StateFile(path, await readStateFile(path));
-  }
-
-  get state(): Readonly<OrthancState> {
-    return this.current;
-  }
-
-  /** Applies `change` at once (later reads see it) and resolves when it is on disk. */
-  update(change: (s: OrthancState) => void): Promise<void> {
-    change(this.current);
-    const snapshot = JSON.stringify(this.current, null, 2);
-    const write = this.chain.then(() => writeFileAtomic(this.path, `${snapshot}\n`));
-    this.chain = write.catch(() => undefined);
-    return write.catch((cause: unknown) => {
-      throw new DatabaseError('STATE_FILE_IO', `cannot write the Orthanc state file ${this.path}`, { cause });
-    });
-  }
-
-  /** Resolves once every write issued so far is done. */
-  async flush(): Promise<void> {
-    await this.chain;
-  }
+export function openStateFile(path: string): Promise<StateFile> {
+  return JsonStateFile.open(path, SHAPE);
 }

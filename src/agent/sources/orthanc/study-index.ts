@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { appendLinesSync, writeFileAtomic } from './state-file.js';
+import { appendLinesSync, writeFileAtomic } from '../file-state/json-state-file.js';
 
 /**
  * Orthanc ID → StudyInstanceUID of every study sent live, so a study that disappears can be sent

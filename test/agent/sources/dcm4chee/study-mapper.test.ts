@@ -39,11 +39,20 @@ describe('mapStudyRow', () => {
     expect(stats).toMatchObject({ invalid_study_datetime: 1, invalid_birthdate: 1 });
   });
 
-  it('sends a negative or overflowing count as unknown (0) and counts it', () => {
+  it('sends a negative or overflowing count as unknown (null) and counts it', () => {
     const stats = emptyConversionStats();
     const r = mapStudyRow(row({ num_series: -1, num_instances: '3000000000' }), '000', 1, stats)!;
-    expect([r.study_series, r.study_instances]).toEqual([0, 0]);
+    expect([r.study_series, r.study_instances]).toEqual([null, null]);
     expect(stats.invalid_count).toBe(2);
+  });
+
+  it('sends a NULL count column as unknown (null), not 0, and does not count it as invalid', () => {
+    const stats = emptyConversionStats();
+    const r = mapStudyRow(row({ num_series: null, num_instances: null }), '000', 1, stats)!;
+    expect([r.study_series, r.study_instances]).toEqual([null, null]);
+    expect(stats.invalid_count).toBe(0);
+    const zero = mapStudyRow(row({ num_series: 0, num_instances: '0' }), '000', 1, stats)!;
+    expect([zero.study_series, zero.study_instances]).toEqual([0, 0]);
   });
 
   it('cuts free text to the receiver\'s columns (latin1 ß stays one character) and counts the record once', () => {

@@ -137,7 +137,7 @@ describe('C-ECHO and refusals', () => {
       expect(error.rejection).toEqual({ result: 1, source: 1, reason: 7 });
       expect(error.message).toMatch(/called AE title not recognised/);
       expect(error.message).toContain('NOTTHEPACS@127.0.0.1');
-      expect(error.hint).toMatch(/calledAet/);
+      expect(error.hint).toMatch(/dimse\.called_aet/);
     }
   });
 

@@ -59,7 +59,7 @@ describe('DICOM TLS', () => {
 
   it('plain DICOM to a TLS-only port: TLS_REQUIRED, from Orthanc and from a bare TLS server', async () => {
     const { error } = await failsWith(client(secure).findStudies({}), 'TLS_REQUIRED');
-    expect(error.hint).toMatch(/configure the TLS options/);
+    expect(error.hint).toMatch(/set dimse.tls.enabled/);
     await failsWith(client(secure, { port: tlsOnly.port }).echo(), 'TLS_REQUIRED');
     await expect.poll(() => tlsOnly.open, { timeout: 3000 }).toBe(0);
   });

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateFile, readStateFile } from '../../../../src/agent/sources/orthanc/state-file.js';
-import { acquireStateLock } from '../../../../src/agent/sources/orthanc/state-lock.js';
+import { openStateFile, readStateFile } from '../../../../src/agent/sources/orthanc/state-file.js';
+import { acquireStateLock } from '../../../../src/agent/sources/file-state/state-lock.js';
 import { StudyIndex } from '../../../../src/agent/sources/orthanc/study-index.js';
 
 describe('Orthanc state file, study index and lock', () => {
@@ -15,7 +15,7 @@ describe('Orthanc state file, study index and lock', () => {
 
   it('persists serialised updates atomically, leaving no temporary file', async () => {
     const path = join(dir, 'sub', 'state.json');
-    const state = await StateFile.open(path);
+    const state = await openStateFile(path);
     expect(state.state.since).toBe(0);
     await Promise.all(Array.from({ length: 20 }, (_, i) => state.update((s) => {
       s.version_high = i + 1;

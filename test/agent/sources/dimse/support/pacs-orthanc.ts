@@ -64,6 +64,10 @@ export class PacsOrthanc {
   async start(): Promise<this> {
     this.httpPort = await freePort();
     this.dicomPort = await freePort();
+    return this.launch();
+  }
+
+  private async launch(): Promise<this> {
     const configPath = join(this.dir, 'orthanc.json');
     writeFileSync(configPath, JSON.stringify(this.config(), null, 2));
     const child = spawn(orthancBinary(), [`--logfile=${join(this.dir, 'orthanc.log')}`, configPath], { stdio: 'ignore' });
@@ -93,13 +97,33 @@ export class PacsOrthanc {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Deletes a study by its StudyInstanceUID through the REST API. */
+  async deleteStudy(studyUid: string): Promise<void> {
+    const base = `http://127.0.0.1:${this.httpPort}`;
+    const found = await (await fetch(`${base}/tools/lookup`, { method: 'POST', body: studyUid })).json() as { ID: string; Type: string }[];
+    const study = found.find((f) => f.Type === 'Study');
+    if (!study) throw new Error(`Orthanc holds no study ${studyUid}`);
+    const res = await fetch(`${base}/studies/${study.ID}`, { method: 'DELETE' });
+    if (!res.ok) throw new Error(`Orthanc refused to delete ${studyUid}: HTTP ${res.status}`);
+  }
+
+  /** Stops the server and keeps its storage: a PACS down for maintenance (`resume` brings it back). */
+  async halt(): Promise<void> {
     if (this.child && this.child.exitCode === null) {
       this.child.kill('SIGTERM');
       const killer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
       await this.exited;
       clearTimeout(killer);
     }
+  }
+
+  /** Starts a halted server again, on the same ports, with the same studies. */
+  resume(): Promise<this> {
+    return this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

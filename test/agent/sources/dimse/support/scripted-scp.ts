@@ -13,6 +13,8 @@ export interface ScpScript {
   association?: 'accept' | 'refuse-find' | { reject: [result: number, source: number, reason: number] };
   /** C-FIND answer datasets, sent one by one `delayMs` apart with `pendingStatus` (default FF00). */
   answers?: Record<string, unknown>[];
+  /** Answers computed from each request's matching keys instead (a small archive); `answers` is then unused. */
+  respond?: (keys: Record<string, unknown>) => Record<string, unknown>[];
   pendingStatus?: number;
   delayMs?: number;
   /** The final C-FIND status; null: none (the answers just stop). Default 0x0000. */
@@ -75,7 +77,8 @@ class ScriptedScpConnection extends Scp {
 
   // The library's callback may be called once only; streamed answers go out with sendResponse.
   override cFindRequest(request: FindRequest): void {
-    const answers = [...(this.script.answers ?? [])];
+    const keys = (request.getDataset()?.getElements() ?? {}) as Record<string, unknown>;
+    const answers = [...(this.script.respond ? this.script.respond(keys) : this.script.answers ?? [])];
     const next = (): void => {
       const elements = answers.shift();
       if (elements === undefined || this.cancelled) {
@@ -86,7 +89,8 @@ class ScriptedScpConnection extends Scp {
       pending.setDataset(new Dataset(elements));
       pending.setStatus(this.script.pendingStatus ?? 0xff00);
       this.sendResponse(request, pending);
-      setTimeout(next, this.script.delayMs ?? 0);
+      if (this.script.delayMs) setTimeout(next, this.script.delayMs);
+      else setImmediate(next);
     };
     next();
   }

@@ -51,8 +51,8 @@ export interface Projected {
   patient_id: string | null;
   patient_name: string | null;
   study_description: string | null;
-  study_series: number;
-  study_instances: number;
+  study_series: number | null;
+  study_instances: number | null;
   modalities: string[];
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listDeadLetterFile, upsertDeadLetterLines } from '../../../../src/agent/sources/orthanc/dead-letter-file.js';
+import { listDeadLetterFile, upsertDeadLetterLines } from '../../../../src/agent/sources/file-state/dead-letter-file.js';
 import type { StudyRecord } from '../../../../src/shared/study-record.js';
 
 const record = (iuid: string, seq: number) => ({ study_iuid: iuid, source_seq: seq } as unknown as StudyRecord);

@@ -2,7 +2,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { LockBusyError } from '../../../shared/errors.js';
 
 /**
- * One pass at a time per state file (the dcm4chee agent's GET_LOCK, for Orthanc): a lock file
+ * One pass at a time per state file (the dcm4chee agent's GET_LOCK, for sources kept in files): a lock file
  * created exclusively, holding the owner's pid. A lock left by a process that no longer exists
  * (killed, host crash) is taken over.
  */

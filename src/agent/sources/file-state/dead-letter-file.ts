@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { StudyRecord } from '../../../shared/study-record.js';
 import type { DeadLetterEntry } from '../study-source.js';
-import { writeFileAtomic } from './state-file.js';
+import { writeFileAtomic } from './json-state-file.js';
 
 /**
- * The Orthanc agent's dead letters: one JSON line each beside the state file. A dead letter's id
+ * A file-kept source's dead letters: one JSON line each beside the state file. A dead letter's id
  * is its line number (from 1); only callers holding the state lock rewrite the file, and removal
  * is applied once at the end of a command, so ids stay valid for the whole command.
  */
