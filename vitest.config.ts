@@ -40,6 +40,7 @@ const UNIT = [
   'test/agent/sources/dimse/pass-plan.test.ts',
   'test/agent/sources/dimse/outcome-queue.test.ts',
   'test/agent/sources/dimse/day-check.test.ts',
+  'test/agent/sources/dimse/dimse-state.test.ts',
 ];
 
 // Integration tests share one MariaDB on a 2-core machine: each file gets its own database,

@@ -30,7 +30,7 @@ export interface DimsePass extends DicomTraffic {
 export interface DimseRun {
   pauseMs: number;
   initial: DimsePass & { studiesPerSecond: number; storedAtReceiver: number };
-  /** The first sync after the crawl: hot days, then the warm and the cold sweep (both due: never run). */
+  /** A sync with both sweeps due (as days after the crawl): hot days, then the warm and the cold sweep. */
   syncSweepsDue: DimsePass;
   /** The next sync: hot days only (no sweep due). */
   syncHotOnly: DimsePass;
@@ -104,10 +104,11 @@ async function measuredPass(pacs: BenchPacs, site: Site, command: 'initial' | 's
   };
 }
 
-/** As if the warm sweep had last finished longer ago than warm_every_minutes (the cold sweep stays recent). */
-function makeWarmDue(stateFile: string): void {
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { warm: { finished_at: string | null } };
+/** As if the warm sweep (and, with `cold`, the cold one) had last finished longer ago than its interval. */
+function makeSweepsDue(stateFile: string, cold: boolean): void {
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { warm: { finished_at: string | null }; cold: { finished_at: string | null } };
   state.warm.finished_at = new Date(Date.now() - (WARM_EVERY_MINUTES + 1) * 60_000).toISOString();
+  if (cold) state.cold.finished_at = null;
   writeFileSync(stateFile, JSON.stringify(state));
 }
 
@@ -119,9 +120,11 @@ async function crawlWith(stack: BenchStack, pacs: BenchPacs, studies: number, pa
   const initial = await measuredPass(pacs, site, 'initial');
   const stored = await storedStudies(stack, code);
   if (stored !== studies) throw new Error(`the dimse crawl stored ${stored} of ${studies} studies`);
+  // The crawl leaves both sweeps just finished: made due here, as they are days later.
+  makeSweepsDue(site.stateFile, true);
   const syncSweepsDue = await measuredPass(pacs, site, 'sync');
   const syncHotOnly = await measuredPass(pacs, site, 'sync');
-  makeWarmDue(site.stateFile);
+  makeSweepsDue(site.stateFile, false);
   const syncWarmDue = await measuredPass(pacs, site, 'sync');
   return {
     pauseMs, initial: { ...initial, studiesPerSecond: studies / (initial.wallMs / 1000), storedAtReceiver: stored },

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { prng } from './receiver-data.js';
 
 /**
  * The PACS's content for the `dimse` crawl figure: one-instance CT studies made from pydicom's
@@ -38,17 +39,6 @@ export interface PlannedStudy {
   patientId: string;
 }
 
-/** A small deterministic generator (mulberry32): the same plan on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 /** The local date `back` days before `today`, as DICOM DA (the agent's days are local dates too). */
@@ -59,7 +49,7 @@ export function dicomDay(today: Date, back: number): string {
 
 /** `studies` studies over `days` days ending today: weekends a quarter of a weekday, ~4 % of days ten times busier. */
 export function planStudies(studies: number, days: number, today = new Date()): PlannedStudy[] {
-  const next = random(20_251_201);
+  const next = prng(20_251_201);
   const weights: number[] = [];
   for (let back = 0; back < days; back += 1) {
     const weekday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - back).getDay();

@@ -35,7 +35,7 @@ export class CrawlWalk implements WindowWalk {
     // Counted now: a window bigger than a chunk leaves the queue in parts.
     const count = records.length;
     return {
-      records, gone: [], days: daysBetween(from, to),
+      records, gone: [], days: daysBetween(from, to), read: count,
       apply(s, at) {
         s.initial.next_day = addDays(from, -1);
         s.initial.crawled += count;

@@ -1,7 +1,7 @@
 import { exitCodeFor, IndexerError } from '../../../shared/errors.js';
 import type { AgentConfig } from '../../config.js';
 import type { CheckLine } from '../source-plugin.js';
-import { dimseClient } from './dimse-settings.js';
+import { dimseClient, planSettings } from './dimse-settings.js';
 import { readDimseState } from './dimse-state.js';
 import { dicomDate, localDay } from './study-days.js';
 
@@ -26,6 +26,7 @@ export async function dimseCheckLines(config: AgentConfig, signal: AbortSignal):
   let client;
   try {
     client = await dimseClient(d);
+    planSettings(d);
   } catch (err) {
     return [...lines, { ...failed('dimse settings', err), exit: exitCodeFor(err) }];
   }
@@ -50,7 +51,7 @@ export async function dimseCheckLines(config: AgentConfig, signal: AbortSignal):
     lines.push(state.initial.done
       ? { ok: true, text: `state file ${d.state_file}: initial crawl done (${state.initial.crawled} studies)` }
       : { ok: true, warn: true, text: `state file ${d.state_file}: initial crawl not done yet${state.initial.next_day ? ` (next day ${state.initial.next_day})` : ''}: run \`indexer initial\`` });
-    if (incomplete > 0) lines.push({ ok: true, warn: true, text: `${incomplete} days could not be read completely (see \`indexer status\`): they are retried, and never produce deletions` });
+    if (incomplete > 0) lines.push({ ok: true, warn: true, text: `${incomplete} day${incomplete === 1 ? '' : 's'} could not be read completely (see \`indexer status\`): they are retried, and never produce deletions` });
   } catch (err) {
     lines.push({ ok: false, exit: 3, text: `state file: ${(err as Error).message}` });
   }

@@ -52,7 +52,7 @@ const schema = {
     history_from: { doc: 'The oldest study date the crawl and the cold sweep read.', format: HISTORY_DATE, default: '1985-01-01', env: 'INDEXER_DIMSE_HISTORY_FROM' },
     max_span_days: {
       doc: 'Most days asked in one query by the crawl and the sweeps (quiet stretches are asked together, busy ones day by day).',
-      format: intFormat(1, 366, 'a whole number of days'), default: 32, env: 'INDEXER_DIMSE_MAX_SPAN_DAYS',
+      format: intFormat(1, 366, 'a whole number of days'), default: 128, env: 'INDEXER_DIMSE_MAX_SPAN_DAYS',
     },
     state_file: { doc: "Where the agent's crawl checkpoints are kept (written atomically).", format: NON_EMPTY_STRING, default: 'indexer-dimse-state.json', env: 'INDEXER_DIMSE_STATE_FILE' },
   },

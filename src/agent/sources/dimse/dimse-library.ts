@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 // A CommonJS webpack bundle: only its default export exists at run time (no named ESM exports).
 import dimse from 'dcmjs-dimse';
+import { silenceLibraryLogs } from '../../../shared/dimse-library-logs.js';
 
 /**
- * The one door to dcmjs-dimse: its classes, silenced, and the two internals the client needs
+ * The agent's one door to dcmjs-dimse: its classes, silenced, and the two internals the client needs
  * because the library does not expose them (see dimse-client.ts for why).
  */
 export const { Client } = dimse;
@@ -20,33 +20,8 @@ export interface DimseResponse {
   getDataset(): { getElements(): Record<string, unknown> } | undefined;
 }
 
-interface Leveled {
-  setLevel(level: 'silent'): void;
-  getLoggers?(): Record<string, Leveled>;
-}
-
-function silence(log: Leveled | undefined): void {
-  if (!log || typeof log.setLevel !== 'function') return;
-  log.setLevel('silent');
-  for (const child of Object.values(log.getLoggers?.() ?? {})) child.setLevel('silent');
-}
-
-/**
- * Both libraries log through loglevel to the console, dcmjs-dimse at INFO (every association,
- * every command) and dcmjs its own bundled copy at WARN — a warning may quote a value, so a
- * patient's. Neither may ever print: the agent reports through its own typed errors.
- */
-export function silenceLibraryLogs(): void {
-  silence(dimse.log as unknown as Leveled);
-  try {
-    // dcmjs is dcmjs-dimse's dependency, resolved from it so a nested copy is the one silenced.
-    const requireFromDimse = createRequire(createRequire(import.meta.url).resolve('dcmjs-dimse'));
-    silence((requireFromDimse('dcmjs') as { log?: Leveled }).log);
-  } catch {
-    // No separate dcmjs to silence (a bundled build): nothing else prints.
-  }
-}
-
+// Silenced on load; re-exported for the test that proves it (the receiver's DICOM service uses it too).
+export { silenceLibraryLogs };
 silenceLibraryLogs();
 
 /** The library's per-association object: set by `send()`, cleared when the socket closes. */

@@ -3,16 +3,20 @@ import { ConfigError } from '../../../shared/errors.js';
 import type { AgentConfig } from '../../config.js';
 import { DimseClient } from './dimse-client.js';
 import type { PlanSettings } from './pass-plan.js';
+import { localDay } from './study-days.js';
 
 type Dimse = AgentConfig['dimse'];
 
 async function pem(key: string, path: string): Promise<Buffer | undefined> {
   if (path === '') return undefined;
+  let text: Buffer;
   try {
-    return await readFile(path);
+    text = await readFile(path);
   } catch (err) {
     throw new ConfigError(`key "dimse.tls.${key}" names ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): expected a PEM file`);
   }
+  if (!text.includes('-----BEGIN ')) throw new ConfigError(`key "dimse.tls.${key}" names ${JSON.stringify(path)}, which is not PEM: expected a file with "-----BEGIN …" blocks`);
+  return text;
 }
 
 /** The DICOM client of the configuration; its settings are checked here, named by their keys. */
@@ -28,7 +32,13 @@ export async function dimseClient(d: Dimse): Promise<DimseClient> {
   });
 }
 
-export function planSettings(d: Dimse): PlanSettings {
+export function planSettings(d: Dimse, now = new Date()): PlanSettings {
+  // A history starting after today would make the crawl end at once, "done" with nothing read.
+  if (d.history_from > localDay(now)) throw new ConfigError(`key "dimse.history_from" has value ${JSON.stringify(d.history_from)}, expected a day on or before today`);
+  // The hot days are read on every pass whatever the budget: the budget must hold them.
+  if (d.hot_days > d.max_queries_per_pass) {
+    throw new ConfigError(`key "dimse.hot_days" has value ${d.hot_days}, expected at most dimse.max_queries_per_pass (${d.max_queries_per_pass}): every pass reads each hot day`);
+  }
   return {
     hotDays: d.hot_days, warmDays: d.warm_days, warmEveryMs: d.warm_every_minutes * 60_000, coldEveryMs: d.cold_every_days * 86_400_000,
     historyFrom: d.history_from, maxSpanDays: d.max_span_days,

@@ -104,15 +104,19 @@ export class DimseSource implements StudySource {
   }
 
   async finishInitial(): Promise<void> {
+    const at = this.now().toISOString();
     await this.opts.state.update((s) => {
       s.initial.done = true;
       s.initial.next_day = null;
+      // The crawl just read every day: neither sweep is due before its interval.
+      for (const lane of ['warm', 'cold'] as const) if (s[lane].next_day === null) s[lane].finished_at = at;
     });
   }
 
   async startSync(floor?: VersionFloor): Promise<void> {
     this.floor = floor;
     const { state, plan, receiver, maxQueriesPerPass, log } = this.opts;
+    if (!state.state.initial.done) log.warn({ next_day: state.state.initial.next_day }, 'the initial crawl is not done: run `indexer initial` (the cold sweep waits for it)');
     if (!receiver) {
       throw new ConfigError('indexer sync with source "dimse" compares each day with the receiver: it needs protocol "v2" with url, center and key');
     }
@@ -145,7 +149,7 @@ export class DimseSource implements StudySource {
     const records = cut.records.map((r) => ({ ...r, source_seq: version }));
     for (const iuid of cut.gone) records.push(tombstoneRecord(this.opts.center, iuid, null, version));
     return {
-      records, read: cut.records.length, tombstones: cut.gone.length, stats, position: version, progress: cut.days,
+      records, read: cut.read, tombstones: cut.gone.length, stats, position: version, progress: cut.days,
       ack: async () => {
         if (cut.applies.length === 0) return;
         const at = this.now().toISOString();

@@ -51,9 +51,29 @@ export function emptyDimseState(): DimseState {
   };
 }
 
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const dayOrNull = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'string' && DAY.test(v));
+
+/** A checkpoint of the wrong type would silently restart the crawl or send versions backwards. */
+function problem(p: Partial<DimseState>): string | null {
+  if (p.format !== 1) return 'its "format" is not 1';
+  if (!Number.isSafeInteger(p.version_high) || (p.version_high as number) < 0) return '"version_high" is not a whole number >= 0';
+  if (!isObject(p.initial)) return '"initial" is not an object';
+  const i = p.initial!;
+  if (!dayOrNull(i.start_day) || !dayOrNull(i.next_day) || typeof (i.done ?? false) !== 'boolean' || !Number.isSafeInteger(i.crawled ?? 0)) return '"initial" holds a wrong value';
+  for (const key of ['warm', 'cold'] as const) {
+    const s = p[key];
+    if (s !== undefined && (!isObject(s) || !dayOrNull(s.next_day) || !dayOrNull(s.last_day))) return `"${key}" holds a wrong value`;
+  }
+  for (const key of ['absent', 'incomplete'] as const) if (p[key] !== undefined && !isObject(p[key])) return `"${key}" is not an object`;
+  return null;
+}
+
 const SHAPE: StateShape<DimseState> = {
   label: 'DICOM network (dimse) state file',
   empty: emptyDimseState,
+  problem,
   complete: (parsed, base) => ({
     ...base, ...parsed, format: 1,
     initial: { ...base.initial, ...parsed.initial },

@@ -9,6 +9,8 @@ export interface Outcome {
   gone: string[];
   /** Progress units (days) it covers. */
   days: number;
+  /** Studies the PACS answered for it (sent or not). */
+  read: number;
   apply(state: DimseState, at: string): void;
 }
 
@@ -24,6 +26,7 @@ export interface Cut {
   records: StudyRecord[];
   gone: string[];
   days: number;
+  read: number;
   applies: Outcome['apply'][];
 }
 
@@ -48,7 +51,7 @@ export class OutcomeQueue {
   }
 
   cut(limit: number): Cut {
-    const out: Cut = { records: [], gone: [], days: 0, applies: [] };
+    const out: Cut = { records: [], gone: [], days: 0, read: 0, applies: [] };
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       const room = limit - out.records.length - out.gone.length;
@@ -57,6 +60,7 @@ export class OutcomeQueue {
         out.records.push(...head.records);
         out.gone.push(...head.gone);
         out.days += head.days;
+        out.read += head.read;
         out.applies.push(head.apply);
         this.queue.shift();
         continue;

@@ -67,7 +67,7 @@ export class SyncPass implements WindowWalk {
       }
     }
     return {
-      records: send, gone, days: 0,
+      records: send, gone, days: 0, read: read.answers.length,
       apply(s, at) {
         verdict.apply(s, at);
         planned.apply(s, at);

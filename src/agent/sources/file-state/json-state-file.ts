@@ -15,6 +15,8 @@ export interface StateShape<S> {
   empty(): S;
   /** The file's content completed with the defaults of keys it lacks (an older format). */
   complete(parsed: Partial<S>, empty: S): S;
+  /** What makes a parsed file unusable (a wrong type where a checkpoint should be), or null. */
+  problem?(parsed: Partial<S>): string | null;
 }
 
 export async function readJsonState<S>(path: string, shape: StateShape<S>): Promise<S> {
@@ -28,13 +30,20 @@ export async function readJsonState<S>(path: string, shape: StateShape<S>): Prom
   let parsed: Partial<S>;
   try {
     parsed = JSON.parse(text) as Partial<S>;
-  } catch (cause) {
+  } catch {
+    // Not the parser's message: it quotes the file's bytes.
     throw new DatabaseError('STATE_FILE_IO', `the ${shape.label} ${path} is not JSON`, {
-      cause, hint: 'restore it, or remove it and run `indexer initial --restart`',
+      hint: 'restore it, or remove it and run `indexer initial --restart`',
     });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new DatabaseError('STATE_FILE_IO', `the ${shape.label} ${path} is not a JSON object`, {
+      hint: 'restore it, or remove it and run `indexer initial --restart`',
+    });
+  }
+  const problem = shape.problem?.(parsed);
+  if (problem) {
+    throw new DatabaseError('STATE_FILE_IO', `the ${shape.label} ${path} is not one this agent wrote: ${problem}`, {
       hint: 'restore it, or remove it and run `indexer initial --restart`',
     });
   }

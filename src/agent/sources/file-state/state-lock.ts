@@ -1,5 +1,6 @@
-import { open, readFile, unlink } from 'node:fs/promises';
-import { LockBusyError } from '../../../shared/errors.js';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DatabaseError, LockBusyError } from '../../../shared/errors.js';
 
 /**
  * One pass at a time per state file (the dcm4chee agent's GET_LOCK, for sources kept in files): a lock file
@@ -37,6 +38,20 @@ async function tryCreate(path: string, pid: number): Promise<boolean> {
 
 export async function acquireStateLock(stateFile: string, pid: number = process.pid): Promise<StateLock> {
   const path = `${stateFile}.lock`;
+  try {
+    // The state file's folder is made as the state file's first write would make it.
+    await mkdir(dirname(path), { recursive: true });
+    return await takeLock(path, pid);
+  } catch (err) {
+    if (err instanceof LockBusyError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new DatabaseError('STATE_FILE_IO', `cannot create the lock file ${path} (${code})`, {
+      hint: "the state file's folder must exist or be creatable, and be writable by the agent's user",
+    });
+  }
+}
+
+async function takeLock(path: string, pid: number): Promise<StateLock> {
   for (let attempt = 0; attempt < 2; attempt++) {
     if (await tryCreate(path, pid)) {
       return { release: () => unlink(path).catch(() => undefined) };

@@ -90,6 +90,9 @@ describe('refusals, closed ports and bad settings', { timeout: 120_000 }, () => 
     ['dimse.port 0', { port: 0 }, /key "dimse\.port" has value 0/],
     ['dimse.tls.cert_file without key_file', { tls: { cert_file: '/nonexistent/client.crt' } }, /"dimse\.tls\.cert_file" and "dimse\.tls\.key_file" go together/],
     ['dimse.history_from 2024-13-01', { history_from: '2024-13-01' }, /key "dimse\.history_from" has value "2024-13-01", expected: a date/],
+    ['dimse.hot_days above the query budget', { hot_days: 500, max_queries_per_pass: 3 }, /key "dimse\.hot_days" has value 500, expected at most dimse\.max_queries_per_pass \(3\)/],
+    ['dimse.tls.ca_file not PEM', { tls: { enabled: true, ca_file: '/etc/hostname' } }, /key "dimse\.tls\.ca_file" names "\/etc\/hostname", which is not PEM/],
+    ['dimse.history_from after today', { history_from: '2999-01-01' }, /key "dimse\.history_from" has value "2999-01-01", expected a day on or before today/],
   ];
   for (const [what, dimse, message] of bad) {
     it(`${what}: check and initial exit 2 naming the key`, async () => {

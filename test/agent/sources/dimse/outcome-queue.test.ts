@@ -5,7 +5,7 @@ import { OutcomeQueue, type Outcome } from '../../../../src/agent/sources/dimse/
 
 function outcome(n: number, tag: string, applied: string[]): Outcome {
   return {
-    records: Array.from({ length: n }, (_, i) => blankStudyRecord('000', `${tag}.${i}`)), gone: [], days: 1,
+    records: Array.from({ length: n }, (_, i) => blankStudyRecord('000', `${tag}.${i}`)), gone: [], days: 1, read: n,
     apply: () => applied.push(tag),
   };
 }
