@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 // A CommonJS webpack bundle: only its default export exists at run time (no named ESM exports).
-import dimse from 'dcmjs-dimse';
+import dimseLibrary from 'dcmjs-dimse';
 
 interface Leveled {
   setLevel(level: 'silent'): void;
@@ -20,7 +20,7 @@ function silence(log: Leveled | undefined): void {
  * report through their own typed errors and logs. Idempotent.
  */
 export function silenceLibraryLogs(): void {
-  silence(dimse.log as unknown as Leveled);
+  silence(dimseLibrary.log as unknown as Leveled);
   try {
     // dcmjs is dcmjs-dimse's dependency, resolved from it so a nested copy is the one silenced.
     const requireFromDimse = createRequire(createRequire(import.meta.url).resolve('dcmjs-dimse'));
