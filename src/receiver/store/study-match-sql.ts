@@ -207,7 +207,11 @@ async function budgeted(pool: Pool, built: Built, budgetMs: number): Promise<Row
     // is one rule — what takes longer is too broad — not a race with the stop.
     // The clock too, not only the timer: a busy process may read the answer before running a timer
     // that is already due, and the rule must not depend on which it does first.
-    if (overrun || performance.now() - started > budgetMs) throw new QueryTooBroadError();
+    if (overrun || performance.now() - started > budgetMs) {
+      // One rule for the connection too: whatever refused the search, it is not reused.
+      overrun = true;
+      throw new QueryTooBroadError();
+    }
     return rows;
   } catch (err) {
     if (overrun) throw new QueryTooBroadError(err);
