@@ -6,7 +6,8 @@ import { receiverSchema } from './config-schema.js';
 
 export type CommandName =
   | 'migrate' | 'serve' | 'centers add' | 'centers set' | 'centers rotate-key' | 'centers disable' | 'centers enable' | 'centers list'
-  | 'tokens add' | 'tokens revoke' | 'tokens list' | 'audit';
+  | 'tokens add' | 'tokens revoke' | 'tokens list' | 'audit'
+  | 'dicom' | 'dicom-clients add' | 'dicom-clients list' | 'dicom-clients remove';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -53,6 +54,17 @@ const SPECS: Record<CommandName, CommandSpec> = {
   'tokens revoke': { operand: 'NAME', summary: 'revoke a read token', options: HELP },
   'tokens list': { summary: 'read tokens as JSON lines: name, created, revoked (never the token or its hash)', options: HELP },
   audit: { summary: 'the read audit as JSON lines, oldest first', options: { ...HELP, since: { type: 'string', arg: 'ISO-DATE', doc: 'entries at or after this date' } } },
+  dicom: { summary: 'serve the DICOM query service alone (C-FIND, C-ECHO; docs/dimse.md) until SIGTERM', options: HELP },
+  'dicom-clients add': {
+    operand: 'AET', summary: 'let a workstation (its calling AE title) query over DICOM, acting as a read token',
+    options: {
+      ...HELP,
+      token: { type: 'string', arg: 'NAME', doc: 'the read token it acts as (required): the audit names it' },
+      host: { type: 'string', arg: 'IP', doc: 'accept this AE title only from this address (IPv4 or IPv6)' },
+    },
+  },
+  'dicom-clients list': { summary: 'listed workstations as JSON lines: aet, token_name, token_active, host, created_at', options: HELP },
+  'dicom-clients remove': { operand: 'AET', summary: 'stop accepting a calling AE title', options: HELP },
 };
 
 function synopsis(name: CommandName): string {
@@ -75,6 +87,8 @@ Environment:
   RECEIVER_TLS_CERT, RECEIVER_TLS_KEY    PEM files: serve HTTPS
   RECEIVER_BODY_LIMIT, RECEIVER_DECOMPRESSED_LIMIT, RECEIVER_MAX_RECORDS, RECEIVER_RATE_LIMIT,
   RECEIVER_DB_POOL_SIZE, RECEIVER_LOG_LEVEL (docs/receiver.md)
+  RECEIVER_DICOM_ENABLED, RECEIVER_DICOM_HOST, RECEIVER_DICOM_PORT, RECEIVER_DICOM_AET, …
+                                         the DICOM query service (docs/dimse.md)
 `;
 
 function defaultOf(leaf: ConfigLeaf): string {
@@ -92,7 +106,7 @@ export function commandUsage(name: CommandName): string {
   const labels = Object.entries(s.options).map(([o, spec]) => [`--${o}${spec.arg ? ` ${spec.arg}` : ''}`, spec.doc] as const);
   const width = Math.max(16, ...labels.map(([label]) => label.length));
   const opts = labels.map(([label, doc]) => `  ${label.padEnd(width)} ${doc}`);
-  const env = name === 'serve' ? `\nEnvironment (docs/receiver.md):\n${environmentHelp()}\n` : '';
+  const env = name === 'serve' || name === 'dicom' ? `\nEnvironment (docs/receiver.md):\n${environmentHelp()}\n` : '';
   return `Usage: indexer-receiver ${synopsis(name)}\n\n${s.summary}\n\nOptions:\n${opts.join('\n')}\n${env}`;
 }
 
@@ -108,13 +122,17 @@ export interface ReceiverCommandLine {
   since: string | undefined;
   dicomwebUrl: string | undefined;
   retrieveAet: string | undefined;
+  /** dicom-clients add --host. */
+  host: string | undefined;
 }
 
-const NONE = { target: undefined, name: undefined, key: undefined, token: undefined, since: undefined, dicomwebUrl: undefined, retrieveAet: undefined };
+const NONE = { target: undefined, name: undefined, key: undefined, token: undefined, since: undefined, dicomwebUrl: undefined, retrieveAet: undefined, host: undefined };
+
+const GROUPS = new Set(['centers', 'tokens', 'dicom-clients']);
 
 function commandOf(words: readonly string[]): { command: CommandName; rest: string[] } {
   const group = words[0]!;
-  const command = group === 'centers' || group === 'tokens' ? `${group} ${words[1] ?? ''}`.trim() : group;
+  const command = GROUPS.has(group) ? `${group} ${words[1] ?? ''}`.trim() : group;
   if (!(command in SPECS)) {
     throw new ConfigError(`unknown command: ${words.slice(0, 2).join(' ')}`, { hint: 'see `indexer-receiver --help`' });
   }
@@ -165,6 +183,6 @@ export function parseCommandLine(argv: string[]): ReceiverCommandLine {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   return {
     command, target: rest[0], name: str('name'), key: str('key'), token: str('token'), since: str('since'),
-    dicomwebUrl: str('dicomweb-url'), retrieveAet: str('retrieve-aet'),
+    dicomwebUrl: str('dicomweb-url'), retrieveAet: str('retrieve-aet'), host: str('host'),
   };
 }

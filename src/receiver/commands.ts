@@ -1,10 +1,13 @@
 import { ConfigError } from '../shared/errors.js';
 import type { ReceiverCommandLine } from './cli.js';
+import { runDicomClientCommand } from './dicom-client-commands.js';
 import { generateSecret, hashSecret } from './http/auth.js';
 import type { AccessStore } from './store/access-store.js';
+import type { DicomClientStore } from './store/dicom-client-store.js';
 
 export interface AdminContext {
   access: AccessStore;
+  dicomClients: DicomClientStore;
   stdout: (text: string) => void;
 }
 
@@ -67,7 +70,7 @@ function sinceOf(since: string | undefined): string | null {
   return new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-/** The administrative commands (all but migrate and serve). Secrets are printed as the last line. */
+/** The administrative commands (all but migrate, serve and dicom). Secrets are printed as the last line. */
 export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContext): Promise<number> {
   const { access, stdout } = ctx;
   switch (cli.command) {
@@ -131,6 +134,10 @@ export async function runAdminCommand(cli: ReceiverCommandLine, ctx: AdminContex
       for (const entry of await access.listAudit(sinceOf(cli.since))) stdout(`${JSON.stringify(entry)}\n`);
       return 0;
     }
+    case 'dicom-clients add':
+    case 'dicom-clients list':
+    case 'dicom-clients remove':
+      return runDicomClientCommand(cli, ctx.dicomClients, stdout);
     default:
       throw new ConfigError(`not an administrative command: ${cli.command}`);
   }

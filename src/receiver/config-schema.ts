@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { defineFormat, intFormat, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
+import { BOOLEAN, defineFormat, intFormat, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
 
 /**
  * The receiver's configuration schema: every setting, its environment variable (the receiver reads
@@ -98,6 +98,13 @@ const ORIGIN_LIST = defineFormat('origin-list', {
   },
 });
 
+const AE_TEXT = 'an AE title: 1-16 printable ASCII characters, no backslash, no leading or trailing blank';
+
+/** A DICOM AE title (PS3.5 §6.2, AE VR), as this service compares them: exactly, case-sensitive. */
+export const AE_TITLE = /^[\x21-\x5b\x5d-\x7e](?:[\x20-\x5b\x5d-\x7e]{0,14}[\x21-\x5b\x5d-\x7e])?$/;
+
+const AE = defineFormat('ae-title', { expected: AE_TEXT, check: (v) => (typeof v === 'string' && AE_TITLE.test(v) ? null : AE_TEXT) });
+
 const MS = intFormat(1000, 3_600_000);
 const RATE = intFormat(0, 1_000_000);
 
@@ -179,6 +186,22 @@ export const receiverSchema = {
       format: PUBLIC_URL,
       default: '',
       env: 'RECEIVER_PUBLIC_URL',
+    },
+  },
+  dicom: {
+    enabled: { doc: 'Serve the DICOM query service (C-FIND, C-ECHO; docs/dimse.md) inside `serve` too (`indexer-receiver dicom` serves it alone).', format: BOOLEAN, default: false, env: 'RECEIVER_DICOM_ENABLED' },
+    host: { doc: 'DICOM listen address (0.0.0.0 to accept remote workstations).', format: HOST, default: '127.0.0.1', env: 'RECEIVER_DICOM_HOST' },
+    port: { doc: 'DICOM listen port.', format: intFormat(0, 65535), default: 11112, env: 'RECEIVER_DICOM_PORT' },
+    aet: { doc: "The service's own AE title: associations calling another are rejected (called AE title not recognised).", format: AE, default: 'PACS_INDEX', env: 'RECEIVER_DICOM_AET' },
+    max_results: { doc: 'Answers per C-FIND at most: past it the query ends with status FE00 and an ErrorComment (narrow it).', format: intFormat(1, 100_000), default: 1000, env: 'RECEIVER_DICOM_MAX_RESULTS' },
+    max_associations: { doc: 'DICOM associations open at once; more are rejected (transient, local limit exceeded).', format: intFormat(1, 10_000), default: 32, env: 'RECEIVER_DICOM_MAX_ASSOCIATIONS' },
+    association_timeout_ms: { doc: 'A connection must request its association within this.', format: MS, default: 10_000, env: 'RECEIVER_DICOM_ASSOCIATION_TIMEOUT_MS' },
+    idle_timeout_ms: { doc: 'An association that sends nothing for this long is aborted.', format: MS, default: 60_000, env: 'RECEIVER_DICOM_IDLE_TIMEOUT_MS' },
+    tls: {
+      cert: { doc: 'PEM certificate: DICOM over TLS (with RECEIVER_DICOM_TLS_KEY).', format: PEM_PATH, default: null as string | null, nullable: true, env: 'RECEIVER_DICOM_TLS_CERT' },
+      key: { doc: 'PEM private key: DICOM over TLS (with RECEIVER_DICOM_TLS_CERT).', format: PEM_PATH, default: null as string | null, nullable: true, env: 'RECEIVER_DICOM_TLS_KEY' },
+      ca: { doc: "PEM CA certificates the workstations' client certificates are verified against.", format: PEM_PATH, default: null as string | null, nullable: true, env: 'RECEIVER_DICOM_TLS_CA' },
+      require_client_cert: { doc: 'Refuse a TLS connection without a client certificate signed by RECEIVER_DICOM_TLS_CA.', format: BOOLEAN, default: false, env: 'RECEIVER_DICOM_TLS_REQUIRE_CLIENT_CERT' },
     },
   },
   log: {

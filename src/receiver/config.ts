@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { checkConfig, type ConfigProblem } from '../shared/config-checks.js';
 import { ConfigError } from '../shared/errors.js';
 import { originItems, proxyItems, receiverSchema, type ReceiverSettings } from './config-schema.js';
+import { dicomConfigOf, type DicomConfig } from './dicom-config.js';
 
 /** Everything the receiver reads from its environment, validated once at start. */
 export interface ReceiverConfig {
@@ -20,6 +21,8 @@ export interface ReceiverConfig {
   logLevel: ReceiverSettings['log']['level'];
   dbPoolSize: number;
   reads: ReadSettings;
+  /** The DICOM query service (docs/dimse.md). */
+  dicom: DicomConfig;
 }
 
 /** How the read interfaces (JSON API, QIDO-RS, FHIR) bound a search. */
@@ -153,7 +156,7 @@ function readTls(s: ReceiverSettings, problems: string[]): ReceiverConfig['tls']
   return pair.cert && pair.key ? { cert: pair.cert, key: pair.key } : undefined;
 }
 
-function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConfig {
+function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls'], dicom: DicomConfig): ReceiverConfig {
   return {
     databaseUrl: s.database.url,
     host: s.host,
@@ -183,14 +186,17 @@ function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls']): ReceiverConf
       fhirDefaultCount: s.reads.fhir_default_count, fhirMaxCount: s.reads.fhir_max_count,
       publicUrl: s.reads.public_url === '' ? null : s.reads.public_url.replace(/\/+$/, ''),
     },
+    dicom,
   };
 }
 
 /**
  * Reads and validates the receiver's configuration from its environment, reporting every problem
- * at once; `needsServer` false skips what only `serve` uses (the TLS files). An empty variable is unset.
+ * at once. What is read besides depends on the command: `true` (serve) the HTTPS files, and the
+ * DICOM ones when RECEIVER_DICOM_ENABLED; `'dicom'` (the DICOM service alone) only the DICOM
+ * ones; `false` (administrative commands) no file. An empty variable is unset.
  */
-export function loadReceiverConfig(env: Env, needsServer = true): ReceiverConfig {
+export function loadReceiverConfig(env: Env, needsServer: boolean | 'dicom' = true): ReceiverConfig {
   const set: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') set[k] = v;
   const store = convict<ReceiverSettings>(receiverSchema as never, { env: set, args: [] });
@@ -200,7 +206,8 @@ export function loadReceiverConfig(env: Env, needsServer = true): ReceiverConfig
   if (problems.length === 0 && s.limits.inflight_body_bytes < largest) {
     problems.push(`RECEIVER_INFLIGHT_BODY_LIMIT=${JSON.stringify(set.RECEIVER_INFLIGHT_BODY_LIMIT ?? String(s.limits.inflight_body_bytes))} is invalid: expected at least RECEIVER_BODY_LIMIT and RECEIVER_DECOMPRESSED_LIMIT (${largest}), or no body that large could ever be accepted`);
   }
-  const tls = needsServer ? readTls(s, problems) : undefined;
+  const tls = needsServer === true ? readTls(s, problems) : undefined;
+  const dicom = dicomConfigOf(s.dicom, needsServer === 'dicom' || (needsServer === true && s.dicom.enabled), problems);
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
-  return toConfig(s, tls);
+  return toConfig(s, tls, dicom);
 }

@@ -8,7 +8,9 @@ import { runAdminCommand } from './commands.js';
 import { loadReceiverConfig, type ReceiverConfig } from './config.js';
 import { createPool, pingDatabase, safeError, type Pool } from './store/db.js';
 import { assertSchemaCurrent, migrate } from './store/migrations.js';
-import { createStore } from './store/receiver-store.js';
+import type { DicomService } from './dimse/dicom-server.js';
+import { DicomClientStore } from './store/dicom-client-store.js';
+import { createStore, type ReceiverStore } from './store/receiver-store.js';
 
 /** The receiver's only entry point: the one place that reads argv, env, signals and sets the exit code. */
 
@@ -46,23 +48,58 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'could not be resolved now (EAI_AGAIN, DNS unavailable): check RECEIVER_HOST and the resolver',
 };
 
-/** Listens, or fails with a message naming the address and the system error (exit 2, a configuration problem). */
+/** A listen failure as a message naming the address and the system error (exit 2, a configuration problem). */
+function listenError(err: unknown, address: string, variables: [port: string, host: string]): unknown {
+  const why = LISTEN_ERRORS[(err as { code?: string }).code ?? ''];
+  if (!why) return err;
+  return new ConfigError(`cannot listen on ${address}: the address ${why.replace('RECEIVER_PORT', variables[0]).replace('RECEIVER_HOST', variables[1])}`, { cause: err });
+}
+
 async function listen(app: ReturnType<typeof buildApp>, config: ReceiverConfig): Promise<void> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
-    const why = LISTEN_ERRORS[code];
-    if (!why) throw err;
     await app.close().catch(() => undefined);
-    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: the address ${why}`, { cause: err });
+    throw listenError(err, `${config.host}:${config.port}`, ['RECEIVER_PORT', 'RECEIVER_HOST']);
   }
+}
+
+/** The DICOM query service on its own listener (docs/dimse.md). */
+async function startDicom(config: ReceiverConfig, store: ReceiverStore, pool: Pool, log: Logger): Promise<DicomService> {
+  const d = config.dicom;
+  // Loaded only by the commands that serve DICOM: the administrative ones stay quick to start.
+  const { startDicomService } = await import('./dimse/dicom-server.js');
+  try {
+    return await startDicomService({ store, clients: new DicomClientStore(pool), log }, {
+      host: d.host, port: d.port, aet: d.aet, maxResults: d.maxResults, maxAssociations: d.maxAssociations,
+      associationTimeoutMs: d.associationTimeoutMs, idleTimeoutMs: d.idleTimeoutMs, ...(d.tls ? { tls: d.tls } : {}),
+    });
+  } catch (err) {
+    // OpenSSL refusing the files (not PEM, a key that does not match the certificate): a setting.
+    if (/^ERR_(OSSL|SSL)/.test((err as { code?: string }).code ?? '')) {
+      throw new ConfigError(`RECEIVER_DICOM_TLS_CERT, RECEIVER_DICOM_TLS_KEY or RECEIVER_DICOM_TLS_CA is not usable: ${(err as Error).message}`, { cause: err });
+    }
+    throw listenError(err, `${d.host}:${d.port} (DICOM)`, ['RECEIVER_DICOM_PORT', 'RECEIVER_DICOM_HOST']);
+  }
+}
+
+/** `indexer-receiver dicom`: the DICOM service alone, until SIGTERM. */
+async function serveDicom(config: ReceiverConfig, pool: Pool, log: Logger): Promise<number> {
+  await assertSchemaCurrent(pool);
+  const stopped = stopSignal(log);
+  const dicom = await startDicom(config, createStore(pool, { queryTimeLimitMs: config.reads.timeLimitMs }), pool, log);
+  const signal = await stopped;
+  log.info({ signal }, 'stopping: no new associations, finishing queries in flight');
+  await dicom.close();
+  log.info('stopped');
+  return 0;
 }
 
 async function serve(config: ReceiverConfig, pool: Pool, log: Logger): Promise<number> {
   await assertSchemaCurrent(pool);
+  const store = createStore(pool, { queryTimeLimitMs: config.reads.timeLimitMs });
   const app = buildApp({
-    store: createStore(pool, { queryTimeLimitMs: config.reads.timeLimitMs }),
+    store,
     log,
     limits: config.limits,
     reads: config.reads,
@@ -75,9 +112,16 @@ async function serve(config: ReceiverConfig, pool: Pool, log: Logger): Promise<n
   });
   const stopped = stopSignal(log);
   await listen(app, config);
+  let dicom: DicomService | null = null;
+  try {
+    if (config.dicom.enabled) dicom = await startDicom(config, store, pool, log);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const signal = await stopped;
   log.info({ signal }, 'stopping: no new connections, finishing requests in flight');
-  await app.close();
+  await Promise.all([app.close(), dicom?.close()]);
   log.info('stopped');
   return 0;
 }
@@ -87,12 +131,13 @@ async function run(cli: ReceiverCommandLine, config: ReceiverConfig, log: Logger
   try {
     await pingDatabase(pool, config.databaseUrl);
     if (cli.command === 'serve') return await serve(config, pool, log);
+    if (cli.command === 'dicom') return await serveDicom(config, pool, log);
     if (cli.command === 'migrate') {
       const r = await migrate(pool);
       process.stdout.write(r.from === r.to ? `schema already at version ${r.to}\n` : `schema upgraded from version ${r.from} to ${r.to}\n`);
       return 0;
     }
-    return await runAdminCommand(cli, { access: createStore(pool).access, stdout: (t) => process.stdout.write(t) });
+    return await runAdminCommand(cli, { access: createStore(pool).access, dicomClients: new DicomClientStore(pool), stdout: (t) => process.stdout.write(t) });
   } finally {
     await pool.end().catch(() => undefined);
   }
@@ -112,7 +157,7 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    config = loadReceiverConfig(process.env, cli.command === 'serve');
+    config = loadReceiverConfig(process.env, cli.command === 'serve' ? true : cli.command === 'dicom' ? 'dicom' : false);
   } catch (err) {
     process.stderr.write(`indexer-receiver: ${(err as Error).message}\n`);
     return exitCodeFor(err);

@@ -35,7 +35,7 @@ describe('migrations', () => {
   it('creates the tables, then is idempotent', async () => {
     const known = loadMigrations().at(-1)!.version;
     expect(await migrate(pool)).toEqual({ from: 0, to: known });
-    expect(await tables()).toEqual(['centers', 'center_counts', 'read_audit', 'read_tokens', 'schema_version', 'studies', 'study_modalities']);
+    expect(await tables()).toEqual(['centers', 'center_counts', 'dicom_clients', 'read_audit', 'read_tokens', 'schema_version', 'studies', 'study_modalities']);
     expect(await migrate(pool)).toEqual({ from: known, to: known });
     const [rows] = await pool.query<RowDataPacket[]>('SELECT version FROM schema_version');
     expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
@@ -121,14 +121,38 @@ describe('migrations', () => {
       expect(cols.map((r) => [r.c, r.n, r.d === 'NULL' ? null : r.d, r.t])).toEqual([['study_instances', 'YES', null, 'int'], ['study_series', 'YES', null, 'int']]);
       await p4.query("INSERT INTO studies (center_id, study_iuid, source_seq, deleted, sort_at, received_at) SELECT id, '4.4', 1, 0, '2020-01-01', UTC_TIMESTAMP() FROM centers");
       expect((await counts()).at(-1)).toEqual(['4.4', null, null]);
-      // A crash after 005's statement (it is not yet recorded): the re-run applies it again, and completes.
-      await p4.query('DELETE FROM schema_version WHERE version = 5');
-      expect(await migrate(p4)).toEqual({ from: 4, to: 5 });
+      // A crash after 005's statement (neither it nor a later one is recorded): the re-run applies it again, and completes.
+      await p4.query('DELETE FROM schema_version WHERE version >= 5');
+      expect(await migrate(p4)).toEqual({ from: 4, to: all.at(-1)!.version });
       expect((await counts()).slice(0, 3)).toEqual([['4.1', 3, 120], ['4.2', 0, 0], ['4.3', 2147483647, 1]]);
       await expect(assertSchemaCurrent(p4)).resolves.toBeUndefined();
     } finally {
       await p4.end();
       await db4.drop();
+    }
+  });
+
+  it('upgrades a version-5 database to the DICOM client registry (AE titles unique, case-sensitive); a crashed re-run completes', async () => {
+    const db5 = await createTestDatabase('rx_migrate_v6', 'utf8mb4');
+    const p5 = createPool(db5.url, 2);
+    try {
+      const all = loadMigrations();
+      expect(all.find((m) => m.version === 6)?.name).toBe('dicom_clients');
+      await migrate(p5, all.filter((m) => m.version <= 5));
+      await p5.query("INSERT INTO read_tokens (name, token_hash, created_at) VALUES ('ws', UNHEX(SHA2('t', 256)), UTC_TIMESTAMP())");
+      expect(await migrate(p5)).toEqual({ from: 5, to: all.at(-1)!.version });
+      await p5.query("INSERT INTO dicom_clients (aet, token_id, host, created_at) SELECT 'WS1', id, NULL, UTC_TIMESTAMP(3) FROM read_tokens");
+      await p5.query("INSERT INTO dicom_clients (aet, token_id, host, created_at) SELECT 'ws1', id, '10.0.0.1', UTC_TIMESTAMP(3) FROM read_tokens");
+      await expect(p5.query("INSERT INTO dicom_clients (aet, token_id, created_at) SELECT 'WS1', id, UTC_TIMESTAMP(3) FROM read_tokens")).rejects.toMatchObject({ code: 'ER_DUP_ENTRY' });
+      // A crash after 006's statement, before it was recorded: the re-run completes, the rows kept.
+      await p5.query('DELETE FROM schema_version WHERE version = 6');
+      expect(await migrate(p5)).toEqual({ from: 5, to: 6 });
+      const [rows] = await p5.query<RowDataPacket[]>('SELECT aet, host FROM dicom_clients ORDER BY aet');
+      expect(rows.map((r) => [r.aet, r.host])).toEqual([['WS1', null], ['ws1', '10.0.0.1']]);
+      await expect(assertSchemaCurrent(p5)).resolves.toBeUndefined();
+    } finally {
+      await p5.end();
+      await db5.drop();
     }
   });
 

@@ -1,0 +1,111 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Logger } from '../../shared/logger.js';
+import type { DicomClientStore } from '../store/dicom-client-store.js';
+import type { ReceiverStore } from '../store/receiver-store.js';
+import { PduGuard, RawMessages } from './pdu-guard.js';
+import { IndexScp } from './scp-connection.js';
+
+/**
+ * The receiver's DICOM service (C-ECHO, C-FIND; docs/dimse.md): its own listener on the configured
+ * address (dcmjs-dimse's Server binds every interface), optional TLS, a cap on associations,
+ * the guard on every socket, and a shutdown that lets queries in flight finish first.
+ */
+
+export interface DicomServiceSettings {
+  host: string;
+  port: number;
+  aet: string;
+  maxResults: number;
+  maxAssociations: number;
+  associationTimeoutMs: number;
+  idleTimeoutMs: number;
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requireClientCert: boolean };
+}
+
+export interface DicomServiceDeps {
+  store: ReceiverStore;
+  clients: DicomClientStore;
+  log: Logger;
+}
+
+export interface DicomService {
+  /** The port listened on (the configured one, or the one given for 0). */
+  port: number;
+  /** Stops accepting, waits up to `graceMs` for queries in flight, then aborts every association. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** What we receive at most per PDU (A-ASSOCIATE-AC), and per DIMSE message: an identifier is small. */
+const MAX_PDU = 256 * 1024;
+const LIMITS = { maxPduBytes: MAX_PDU + 1024, maxMessageBytes: 1024 * 1024 };
+/** Sockets beyond the cap wait for their A-ASSOCIATE-RJ; past twice the cap they are closed on accept. */
+const HARD_CAP_FACTOR = 2;
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+export async function startDicomService(deps: DicomServiceDeps, s: DicomServiceSettings): Promise<DicomService> {
+  const log = deps.log.child({ component: 'dicom' });
+  const live = new Set<IndexScp>();
+  const sockets = new Set<Socket>();
+  const find = { store: deps.store, clients: deps.clients, log, maxResults: s.maxResults };
+  const settings = { aet: s.aet, associationTimeoutMs: s.associationTimeoutMs, idleTimeoutMs: s.idleTimeoutMs, maxPduBytes: MAX_PDU };
+
+  const onSocket = (socket: Socket): void => {
+    socket.on('error', () => undefined);
+    if (sockets.size >= s.maxAssociations * HARD_CAP_FACTOR) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    const admitted = live.size < s.maxAssociations;
+    const messages = new RawMessages();
+    let scp: IndexScp | undefined;
+    const guard = new PduGuard(LIMITS, (m) => messages.add(m), (reason) => {
+      log.warn({ address: socket.remoteAddress, reason }, 'association closed: over a protocol limit');
+      if (scp) scp.drop();
+      else socket.destroy();
+    });
+    // Registered before the library's own listener: the guard sees each chunk first.
+    socket.on('data', (chunk: Buffer) => guard.feed(chunk));
+    scp = new IndexScp(socket, { find, clients: deps.clients, log, settings, admitted, messages });
+    if (admitted) live.add(scp);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      live.delete(scp!);
+    });
+  };
+
+  const server: Server = s.tls
+    ? createTlsServer({
+      cert: s.tls.cert, key: s.tls.key, ...(s.tls.ca ? { ca: s.tls.ca } : {}), minVersion: 'TLSv1.2',
+      requestCert: s.tls.requireClientCert, rejectUnauthorized: s.tls.requireClientCert, handshakeTimeout: s.associationTimeoutMs,
+    }, onSocket)
+    : createServer(onSocket);
+  // A failed TLS handshake (no certificate, an untrusted one) closes that socket only.
+  server.on('tlsClientError', () => undefined);
+  const port = await listen(server, s.host, s.port);
+  server.on('error', (err: Error) => log.error({ err: { message: err.message } }, 'DICOM listener failed'));
+  log.info({ host: s.host, port, aet: s.aet, tls: Boolean(s.tls) }, 'DICOM service listening');
+
+  return {
+    port,
+    async close(graceMs = 5000): Promise<void> {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const until = Date.now() + graceMs;
+      while ([...live].some((c) => c.busy) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      for (const c of live) c.drop();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
