@@ -24,8 +24,12 @@ const reject = (result: number, source: number, reason: number, why: string): Ad
 
 export const OVER_CAPACITY = reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded, 'too many associations');
 
+/** An AE title's repertoire (PS3.5 §6.2): a title outside it is no one's (and never reaches the registry). */
+const AE_TITLE = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
+
 export async function admit(clients: DicomClientStore, ownAet: string, callingAet: string, calledAet: string, address: string): Promise<Admission> {
   if (calledAet !== ownAet) return reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized, 'called AE title is not this service');
+  if (!AE_TITLE.test(callingAet)) return reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized, 'calling AE title not recognised');
   let client: DicomClient | null;
   try {
     client = await clients.find(callingAet);
@@ -39,6 +43,15 @@ export async function admit(clients: DicomClientStore, ownAet: string, callingAe
     return reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized, 'calling AE title not recognised');
   }
   return { client };
+}
+
+/**
+ * Whether the association's AE title still acts for an active token, asked before each C-FIND:
+ * a token revoked (or an AE title removed) ends the associations already open, not only new ones.
+ */
+export async function stillAdmitted(clients: DicomClientStore, callingAet: string, address: string): Promise<boolean> {
+  const client = await clients.find(callingAet);
+  return Boolean(client?.token_active) && (client!.host == null || client!.host === address);
 }
 
 const ACCEPTED = new Set([SopClass.Verification, STUDY_ROOT_FIND, PATIENT_ROOT_FIND]);

@@ -39,8 +39,14 @@ export interface DicomService {
 /** What we receive at most per PDU (A-ASSOCIATE-AC), and per DIMSE message: an identifier is small. */
 const MAX_PDU = 256 * 1024;
 const LIMITS = { maxPduBytes: MAX_PDU + 1024, maxMessageBytes: 1024 * 1024 };
-/** Sockets beyond the cap wait for their A-ASSOCIATE-RJ; past twice the cap they are closed on accept. */
-const HARD_CAP_FACTOR = 2;
+/**
+ * Connections that have not asked for an association yet: a few per address, and in all at most
+ * four times the association cap (16 at least), so silent sockets from one host or a few take
+ * neither the slots nor the door of workstations that do associate; they are closed at the
+ * association timeout anyway. Associations themselves are counted once asked for.
+ */
+const PENDING_PER_ADDRESS = 4;
+const pendingCap = (maxAssociations: number): number => Math.max(16, maxAssociations * 4);
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,15 +65,29 @@ export async function startDicomService(deps: DicomServiceDeps, s: DicomServiceS
   const find = { store: deps.store, clients: deps.clients, log, maxResults: s.maxResults };
   const settings = { aet: s.aet, associationTimeoutMs: s.associationTimeoutMs, idleTimeoutMs: s.idleTimeoutMs, maxPduBytes: MAX_PDU };
 
+  const pending = new Map<string, number>();
+  let pendingTotal = 0;
+
   const onSocket = (socket: Socket): void => {
     socket.on('error', () => undefined);
-    if (sockets.size >= s.maxAssociations * HARD_CAP_FACTOR) {
+    const address = socket.remoteAddress ?? '?';
+    if (pendingTotal >= pendingCap(s.maxAssociations) || (pending.get(address) ?? 0) >= PENDING_PER_ADDRESS) {
       socket.destroy();
       return;
     }
+    let waiting = true;
+    pendingTotal += 1;
+    pending.set(address, (pending.get(address) ?? 0) + 1);
+    const requested = (): void => {
+      if (!waiting) return;
+      waiting = false;
+      pendingTotal -= 1;
+      const left = (pending.get(address) ?? 1) - 1;
+      if (left > 0) pending.set(address, left);
+      else pending.delete(address);
+    };
     sockets.add(socket);
     socket.setNoDelay(true);
-    const admitted = live.size < s.maxAssociations;
     const messages = new RawMessages();
     let scp: IndexScp | undefined;
     const guard = new PduGuard(LIMITS, (m) => messages.add(m), (reason) => {
@@ -77,9 +97,14 @@ export async function startDicomService(deps: DicomServiceDeps, s: DicomServiceS
     });
     // Registered before the library's own listener: the guard sees each chunk first.
     socket.on('data', (chunk: Buffer) => guard.feed(chunk));
-    scp = new IndexScp(socket, { find, clients: deps.clients, log, settings, admitted, messages });
-    if (admitted) live.add(scp);
+    const claimSlot = (): boolean => {
+      if (live.size >= s.maxAssociations) return false;
+      live.add(scp!);
+      return true;
+    };
+    scp = new IndexScp(socket, { find, clients: deps.clients, log, settings, claimSlot, requested, messages });
     socket.on('close', () => {
+      requested();
       sockets.delete(socket);
       live.delete(scp!);
     });

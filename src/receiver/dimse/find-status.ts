@@ -13,6 +13,8 @@ export const STATUS = {
   identifierDoesNotMatch: 0xa900,
   /** Unable to process: a value the matching refuses, a level the index does not hold, a failure. */
   unableToProcess: 0xc000,
+  /** Refused: Not authorized (PS3.7 C.5.2) — the AE title's token was revoked during the association. */
+  notAuthorized: 0x0124,
   /** Refused: SOP Class not supported — C-MOVE and C-GET: this index retrieves nothing. */
   sopClassNotSupported: 0x0122,
 } as const;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../shared/logger.js';
 import { safeError } from '../store/db.js';
 import type { DicomClientStore } from '../store/dicom-client-store.js';
-import { admit, negotiate, OVER_CAPACITY, type Admission } from './association-policy.js';
+import { admit, negotiate, OVER_CAPACITY, stillAdmitted, type Admission } from './association-policy.js';
 import type { FindCaller } from './find-audit.js';
 import { runFind, type FindDeps } from './find-service.js';
 import { errorComment, STATUS } from './find-status.js';
@@ -29,8 +29,14 @@ export interface ScpDeps {
   clients: DicomClientStore;
   log: Logger;
   settings: ScpSettings;
-  /** False: over the association cap, answered A-ASSOCIATE-RJ transient "local limit exceeded". */
-  admitted: boolean;
+  /**
+   * Takes one of the service's association slots (false: over the cap, answered A-ASSOCIATE-RJ
+   * transient "local limit exceeded"). Asked once the A-ASSOCIATE-RQ has come: a socket that
+   * never sends one holds no slot.
+   */
+  claimSlot(): boolean;
+  /** The connection has asked for its association (accepted or not): it is no longer pending. */
+  requested(): void;
   messages: RawMessages;
 }
 
@@ -89,7 +95,8 @@ export class IndexScp extends Scp {
     const calling = association.getCallingAeTitle();
     const called = association.getCalledAeTitle();
     const address = peerAddress(this.sock.remoteAddress);
-    const admission: Admission = this.deps.admitted ? await admit(this.deps.clients, this.deps.settings.aet, calling, called, address) : OVER_CAPACITY;
+    this.deps.requested();
+    const admission: Admission = this.deps.claimSlot() ? await admit(this.deps.clients, this.deps.settings.aet, calling, called, address) : OVER_CAPACITY;
     if (this.closed) return;
     if ('rejection' in admission) {
       const r = admission.rejection;
@@ -142,7 +149,18 @@ export class IndexScp extends Scp {
       answer: (elements: AnswerElement[], charset: Parameters<typeof writeIdentifier>[1]) => this.sendPending(request, elements, charset, syntax, explicit),
       cancelled: () => this.cancels.has(id),
     };
-    const end = await runFind(this.deps.find, this.caller!, model, raw?.dataset ?? null, explicit, sink);
+    const caller = this.caller!;
+    if (!(await stillAdmitted(this.deps.clients, caller.callingAet, caller.address).catch(() => false))) {
+      // Revoked (or removed) since the association began, or the registry unreadable: refused, then ended.
+      this.deps.log.warn({ calling_aet: caller.callingAet, address: caller.address }, 'C-FIND refused: the AE title no longer acts for an active token');
+      const refused = this.response(request);
+      refused.setStatus(STATUS.notAuthorized);
+      refused.setErrorComment(errorComment('this AE title is no longer allowed to query'));
+      this.sendResponse(request, refused);
+      this.closeSoon();
+      return;
+    }
+    const end = await runFind(this.deps.find, caller, model, raw?.dataset ?? null, explicit, sink);
     if (this.closed) return;
     const response = this.response(request);
     response.setStatus(end.status);

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dimse from 'dcmjs-dimse';
@@ -9,7 +10,7 @@ import { makeTestCerts, type TestCerts } from '../../agent/sources/dimse/support
 import { auditSince, lastAuditId } from '../dicomweb/qido-fixtures.js';
 import { addToken } from '../receiver-harness.js';
 import { echoscu, findscu, INDEX_AET, run, startDicomIndex, WORKSTATION, type DicomIndex } from './dimse-harness.js';
-import { associateRq, contextResults, RawAssociation, STUDY_ROOT_FIND, VERIFICATION } from './raw-dimse.js';
+import { associateRq, contextResults, explicitElement, findCommand, openFind, pdata, RawAssociation, STUDY_ROOT_FIND, VERIFICATION } from './raw-dimse.js';
 
 /**
  * Who may associate (the AE-title registry, the called AE title, a revoked token, an address
@@ -147,6 +148,57 @@ describe('the association cap (RECEIVER_DICOM_MAX_ASSOCIATIONS)', () => {
     held[0]!.destroy();
     await expect.poll(async () => (await echoscu(port)).code, { timeout: 5000 }).toBe(0);
     for (const a of held) a.destroy();
+  });
+});
+
+describe('admission against silent connections and revoked tokens', () => {
+  it('sockets that never ask for an association hold no slot: a workstation still associates', async () => {
+    const port = await service({ maxAssociations: 2 });
+    // Another host's silent sockets (127.0.0.2): most are closed at once, the rest wait for nothing.
+    const silent = Array.from({ length: 40 }, () => {
+      const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      s.on('error', () => undefined);
+      return s;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const echo = await echoscu(port);
+      expect(echo.code, echo.output).toBe(0);
+      expect(silent.filter((s) => s.destroyed || s.readyState === 'closed').length).toBeGreaterThan(30);
+    } finally {
+      for (const s of silent) s.destroy();
+    }
+  });
+
+  it('a token revoked during an association: its next C-FIND is refused 0124 and the association ends', async () => {
+    await addToken(x.s.rx.store, 'ward-9');
+    await x.clients.add('WARD9', 'ward-9', null);
+    const a = await openFind(x.port, 'WARD9', INDEX_AET);
+    const level = Buffer.concat([
+      explicitElement('00080052', 'CS', Buffer.from('STUDY ')), explicitElement('00100020', 'LO', Buffer.from('12345678-5')),
+    ]);
+    await a.send(pdata(1, true, true, findCommand(1)));
+    await a.send(pdata(1, false, true, level));
+    await expect.poll(() => a.statuses().filter((st) => st !== 0xff00), { timeout: 5000 }).toEqual([0x0000]);
+    await x.s.rx.store.access.revokeToken('ward-9');
+    await a.send(pdata(1, true, true, findCommand(2)));
+    await a.send(pdata(1, false, true, level));
+    await expect.poll(() => a.statuses().filter((st) => st !== 0xff00), { timeout: 5000 }).toEqual([0x0000, 0x0124]);
+    expect(await a.closedWithin(5000)).toBe(true);
+  });
+
+  it('a calling AE title outside the AE repertoire is not recognised (permanent), not "registry unavailable"', async () => {
+    const a = new RawAssociation(x.port);
+    await a.ready();
+    const rq = associateRq('XXX', INDEX_AET, [VERIFICATION]);
+    // Bytes 26-41 of the PDU are the calling AE title.
+    Buffer.from('\xd1\xd1\xd1'.padEnd(16, ' '), 'latin1').copy(rq, 26);
+    await a.send(rq);
+    const rj = await a.next(0x03);
+    expect(rj).not.toBeNull();
+    // A-ASSOCIATE-RJ body: reserved, result, source, reason.
+    expect([...rj!.body.subarray(1, 4)]).toEqual([1, 1, 3]);
+    a.destroy();
   });
 });
 
