@@ -3,6 +3,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CommandContext } from './command-context.js';
 import type { AgentConfig } from './config.js';
 import type { Delivery } from './delivery/delivery.js';
+import { createHeartbeat, type Heartbeat } from './delivery/heartbeat.js';
 import { createLegacyClient } from './delivery/legacy-client.js';
 import { createReceiverClient } from './delivery/receiver-client.js';
 import { sourcePlugin } from './sources/registry.js';
@@ -62,6 +63,12 @@ export async function openRuntime(ctx: CommandContext): Promise<Runtime> {
   }
 }
 
-export function passDeps(ctx: CommandContext, runtime: Runtime): PassDeps {
-  return { source: runtime.source, delivery: runtime.delivery, log: ctx.log, signal: runtime.signal ?? ctx.signal, readChunk: ctx.config.read_chunk };
+/** `heartbeat`: the one to post after the pass (daemon keeps one for its interval); absent: a new one. */
+export function passDeps(ctx: CommandContext, runtime: Runtime, heartbeat?: Heartbeat): PassDeps {
+  const signal = runtime.signal ?? ctx.signal;
+  const beat = heartbeat ?? createHeartbeat(ctx.config, ctx.log.child({ component: 'heartbeat' }));
+  return {
+    source: runtime.source, delivery: runtime.delivery, log: ctx.log, signal, readChunk: ctx.config.read_chunk,
+    heartbeat: (summary) => beat.post(runtime.source, signal, summary),
+  };
 }

@@ -1,4 +1,4 @@
-import { ANY, STRING, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
+import { ANY, intFormat, STRING, type ConfigOf, type ConfigTree } from '../shared/config-checks.js';
 import { BATCH_SIZE, CENTER_CODE, COUNT, CRON_EXPRESSION, HTTP_URL, OPTIONAL_STRING, POSITIVE_INT } from './config-formats.js';
 import { SOURCE_CONFIGS } from './sources/source-configs.js';
 
@@ -87,6 +87,12 @@ const sharedSchema = {
     env: 'INDEXER_READ_CHUNK',
   },
   max_in_flight: { doc: 'Batches posted concurrently.', format: POSITIVE_INT, default: 2, env: 'INDEXER_MAX_IN_FLIGHT' },
+  heartbeat_interval_s: {
+    doc: '`indexer daemon` posts a heartbeat (counts and codes, no patient data) at least this often, in seconds, besides the one after every pass; 0: no heartbeats at all.',
+    format: intFormat(0, 86_400, 'a whole number'),
+    default: 300,
+    env: 'INDEXER_HEARTBEAT_INTERVAL_S',
+  },
   http: {
     timeout_ms: {
       doc: docOf('http.timeout_ms', 'Idle timeout of one receiver request: longest wait for the answer\'s headers, or between two pieces of its body, in milliseconds'),

@@ -1,4 +1,4 @@
-import type { ReadSettings, ReceiverLimits } from './config.js';
+import type { HeartbeatSettings, ReadSettings, ReceiverLimits } from './config.js';
 import type { Metrics } from './http/metrics.js';
 import type { RequestLimiter } from './http/rate-limit.js';
 import type { IngestService } from './services/ingest-service.js';
@@ -11,6 +11,7 @@ export interface AppDeps {
   metrics: Metrics;
   limits: ReceiverLimits;
   reads: ReadSettings;
+  heartbeats: HeartbeatSettings;
   limiter: RequestLimiter | null;
   now: () => number;
   version: string;

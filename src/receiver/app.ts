@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from '../shared/logger.js';
 import type { AppDeps } from './app-deps.js';
-import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_READS, DEFAULT_TIMEOUTS, type RateLimitSettings, type ReadSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
+import { DEFAULT_HEARTBEATS, DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, DEFAULT_READS, DEFAULT_TIMEOUTS, type HeartbeatSettings, type RateLimitSettings, type ReadSettings, type ReceiverLimits, type ServerTimeouts } from './config.js';
 import { dicomwebRoutes } from './dicomweb/dicomweb-routes.js';
 import { fhirRoutes } from './fhir/fhir-routes.js';
 import { FHIR_JSON } from './fhir/negotiation.js';
@@ -18,6 +18,7 @@ import { RequestLimiter } from './http/rate-limit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { readRoutes } from './routes/read-routes.js';
+import { heartbeatRoutes } from './routes/heartbeat-routes.js';
 import { reconcileRoutes } from './routes/reconcile-routes.js';
 import { versionRoutes } from './routes/version-routes.js';
 import { createIngestService } from './services/ingest-service.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   timeouts?: Partial<ServerTimeouts>;
   /** Search bounds and link base of the read interfaces; absent: the defaults. */
   reads?: Partial<ReadSettings>;
+  /** When a centre is silent (the store prunes the history itself); absent: the defaults. */
+  heartbeats?: Partial<HeartbeatSettings>;
   /** Reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs). */
   trustProxy?: string[];
   /** Browser origins allowed to call the read routes (CORS); absent or empty: none. */
@@ -139,6 +142,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     metrics,
     limits,
     reads: { ...DEFAULT_READS, ...options.reads },
+    heartbeats: { ...DEFAULT_HEARTBEATS, ...options.heartbeats },
     limiter: new RequestLimiter(rateLimits, options.store.access, metrics),
     now,
     version: options.version ?? '0.0.0',
@@ -164,6 +168,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   dicomwebRoutes(app, deps);
   fhirRoutes(app, deps);
   reconcileRoutes(app, deps);
+  heartbeatRoutes(app, deps);
   versionRoutes(app, deps);
   opsRoutes(app, deps, openapi);
   return app;

@@ -204,6 +204,15 @@ export const receiverSchema = {
       require_client_cert: { doc: 'Refuse a TLS connection without a client certificate signed by RECEIVER_DICOM_TLS_CA.', format: BOOLEAN, default: false, env: 'RECEIVER_DICOM_TLS_REQUIRE_CLIENT_CERT' },
     },
   },
+  heartbeats: {
+    silent_after_s: {
+      doc: 'A centre whose agent has not posted a heartbeat for this long is silent (GET /api/v2/centers `health.silent`, /metrics `indexer_center_silent`).',
+      format: intFormat(30, 30 * 86_400),
+      default: 900,
+      env: 'RECEIVER_HEARTBEAT_SILENT_AFTER_S',
+    },
+    history_days: { doc: 'Days of heartbeat history kept per centre (older entries are pruned as new ones arrive).', format: intFormat(1, 3650), default: 14, env: 'RECEIVER_HEARTBEAT_HISTORY_DAYS' },
+  },
   log: {
     level: { doc: 'Log level.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info', env: 'RECEIVER_LOG_LEVEL' },
   },

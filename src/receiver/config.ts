@@ -23,7 +23,21 @@ export interface ReceiverConfig {
   reads: ReadSettings;
   /** The DICOM query service (docs/dimse.md). */
   dicom: DicomConfig;
+  heartbeats: HeartbeatSettings;
 }
+
+/** How agent heartbeats are judged and kept (docs/receiver.md, "Agent heartbeats"). */
+export interface HeartbeatSettings {
+  /** No heartbeat for this long (s): the centre is silent. */
+  silentAfterS: number;
+  /** History older than this (days) is pruned. */
+  historyDays: number;
+}
+
+export const DEFAULT_HEARTBEATS: HeartbeatSettings = {
+  silentAfterS: receiverSchema.heartbeats.silent_after_s.default,
+  historyDays: receiverSchema.heartbeats.history_days.default,
+};
 
 /** How the read interfaces (JSON API, QIDO-RS, FHIR) bound a search. */
 export interface ReadSettings {
@@ -187,6 +201,7 @@ function toConfig(s: ReceiverSettings, tls: ReceiverConfig['tls'], dicom: DicomC
       publicUrl: s.reads.public_url === '' ? null : s.reads.public_url.replace(/\/+$/, ''),
     },
     dicom,
+    heartbeats: { silentAfterS: s.heartbeats.silent_after_s, historyDays: s.heartbeats.history_days },
   };
 }
 

@@ -97,12 +97,13 @@ async function serveDicom(config: ReceiverConfig, pool: Pool, log: Logger): Prom
 
 async function serve(config: ReceiverConfig, pool: Pool, log: Logger): Promise<number> {
   await assertSchemaCurrent(pool);
-  const store = createStore(pool, { queryTimeLimitMs: config.reads.timeLimitMs });
+  const store = createStore(pool, { queryTimeLimitMs: config.reads.timeLimitMs, heartbeatHistoryDays: config.heartbeats.historyDays });
   const app = buildApp({
     store,
     log,
     limits: config.limits,
     reads: config.reads,
+    heartbeats: config.heartbeats,
     rateLimits: config.rateLimits,
     timeouts: config.timeouts,
     trustProxy: config.trustProxy,

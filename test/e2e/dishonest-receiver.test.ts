@@ -29,6 +29,8 @@ describe('a dishonest receiver: the built agent acknowledges nothing it was not 
     if (req.url?.endsWith('/source-seq')) {
       return sendJson(res, 200, { center: '001', highest_source_seq: mode === 'floor-max' ? 2 ** 53 - 1 : null });
     }
+    // The agent's health report after each pass: not a batch.
+    if (req.url?.endsWith('/heartbeat')) return sendJson(res, 200, { status: 'ok' });
     posted += 1;
     if (mode === 'not-found') return sendJson(res, 404, { error: 'not_found', message: 'no such route http://user:secretpw@evil/ \u001b[31mRED\u001b[0m' });
     const records = (JSON.parse(gunzipSync(body).toString()) as { records: unknown[] }).records;

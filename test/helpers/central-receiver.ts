@@ -8,6 +8,7 @@ export const BATCHES = { method: 'POST', path: /^\/api\/v2\/centers\/[^/]+\/stud
 export const LEGACY_POSTS = { method: 'POST', path: /^\/api\/v1\/register$/ } as const;
 export const RECONCILE_READS = { method: 'GET', path: /^\/api\/v2\/centers\/[^/]+\/reconcile\// } as const;
 export const FLOOR_READS = { method: 'GET', path: /^\/api\/v2\/centers\/[^/]+\/source-seq$/ } as const;
+export const HEARTBEATS = { method: 'POST', path: /^\/api\/v2\/centers\/[^/]+\/heartbeat$/ } as const;
 
 /** The receiver's own reason for a record the proxy corrupted (`proxy.corruptIuids`). */
 export const CORRUPTED_REASON = 'study_series must be an integer or null';
@@ -26,7 +27,7 @@ export interface CentralReceiver {
   receiver: Receiver;
   /** Everything held for a centre, tombstones included, by study_iuid. */
   held(center: string): Promise<Map<string, StudyRecord>>;
-  /** Requests that reached the proxy, version-floor reads (GET …/source-seq) left out. */
+  /** Requests that reached the proxy, version-floor reads (GET …/source-seq) and heartbeats left out. */
   requests(): number;
   /** Batch POSTs the receiver answered 200. */
   batches(): number;
@@ -51,7 +52,7 @@ export async function startCentralReceiver(prefix: string, keys: Record<string, 
     proxy,
     receiver,
     held: (center) => heldRecords(receiver.base, token, center),
-    requests: () => proxy.counts.requests - proxy.count(FLOOR_READS),
+    requests: () => proxy.counts.requests - proxy.count(FLOOR_READS) - proxy.count(HEARTBEATS),
     batches: () => batchAnswers().length,
     batchSizes: () => batchAnswers().map((e) => (JSON.parse(e.request.toString('utf8')) as { records: unknown[] }).records.length),
     answered: (field) => batchAnswers().reduce((n, e) => n + Number((JSON.parse(e.answer) as Record<string, number>)[field] ?? 0), 0),

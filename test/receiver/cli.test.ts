@@ -100,8 +100,8 @@ describe('indexer-receiver CLI', () => {
   });
 
   it('migrate creates the schema and is idempotent', () => {
-    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 6\n' });
-    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 6\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema upgraded from version 0 to 7\n' });
+    expect(cli(['migrate'])).toMatchObject({ code: 0, stdout: 'schema already at version 7\n' });
   });
 
   it('centers add prints a generated key last, stored only as a hash', async () => {

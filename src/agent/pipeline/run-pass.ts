@@ -12,6 +12,8 @@ export interface PassDeps {
   signal: AbortSignal;
   /** Rows per read (read_chunk). */
   readChunk: number;
+  /** Posted after the pass, succeeded or failed (delivery/heartbeat.ts); never throws, never fails the pass. */
+  heartbeat?: (summary: RunSummary) => Promise<void>;
 }
 
 export function throwIfStopped(signal: AbortSignal): void {
@@ -81,6 +83,16 @@ export async function runPass(
   command: RunSummary['command'], deps: PassDeps, body: (summary: RunSummary) => Promise<void>,
 ): Promise<RunSummary> {
   const summary = startSummary(command);
+  try {
+    return await reportedPass(command, summary, deps, body);
+  } finally {
+    await deps.heartbeat?.(summary);
+  }
+}
+
+function reportedPass(
+  command: RunSummary['command'], summary: RunSummary, deps: PassDeps, body: (summary: RunSummary) => Promise<void>,
+): Promise<RunSummary> {
   return runReported(deps.source, deps.log, {
     command,
     report: summary,

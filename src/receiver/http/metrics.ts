@@ -1,5 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CenterSummary } from '../store/access-store.js';
+import type { StoredHeartbeat } from '../store/heartbeat-store.js';
+
+/** Each centre's latest heartbeat and how it is judged, for the per-centre gauges at scrape time. */
+export interface HeartbeatView {
+  latest: Map<string, StoredHeartbeat>;
+  nowMs: number;
+  silentAfterS: number;
+}
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -56,6 +64,24 @@ export class Metrics {
     labelNames: ['center'] as const, registers: [this.registry],
   });
 
+  // Per centre, from the stored heartbeats at scrape time: as many series as centres, no more.
+  private readonly centerBacklog = new Gauge({
+    name: 'indexer_center_backlog', help: "Changes queued at the centre's agent, not yet delivered (its latest heartbeat).",
+    labelNames: ['center'] as const, registers: [this.registry],
+  });
+  private readonly centerOldestUnsent = new Gauge({
+    name: 'indexer_center_oldest_unsent_age_seconds', help: "Age of the oldest change not yet delivered by the centre's agent (its latest heartbeat).",
+    labelNames: ['center'] as const, registers: [this.registry],
+  });
+  private readonly centerContactAge = new Gauge({
+    name: 'indexer_center_last_contact_age_seconds', help: "Seconds since the centre's agent last posted a heartbeat.",
+    labelNames: ['center'] as const, registers: [this.registry],
+  });
+  private readonly centerSilent = new Gauge({
+    name: 'indexer_center_silent', help: '1 when the centre has not posted a heartbeat within RECEIVER_HEARTBEAT_SILENT_AFTER_S (never reported: 1).',
+    labelNames: ['center'] as const, registers: [this.registry],
+  });
+
   /** `route` is the route pattern, never the URL (it may hold patient identifiers). */
   countRequest(method: string, route: string, status: number): void {
     this.requests.inc({ method, route, status: String(status) });
@@ -91,10 +117,28 @@ export class Metrics {
     this.batchSeconds.observe(seconds);
   }
 
-  /** The Prometheus text exposition; `centers` gives each centre's last contact. */
-  async render(centers: CenterSummary[]): Promise<string> {
+  /** The Prometheus text exposition; `centers` gives each centre's last contact, `beats` its agent's health. */
+  async render(centers: CenterSummary[], beats?: HeartbeatView): Promise<string> {
     this.lastSeen.reset();
     for (const c of centers) if (c.last_seen !== null) this.lastSeen.set({ center: c.code }, Date.parse(c.last_seen) / 1000);
+    if (beats) this.setCenterHealth(centers, beats);
     return `${await this.registry.metrics()}\n${await processMetrics().metrics()}`;
+  }
+
+  private setCenterHealth(centers: CenterSummary[], { latest, nowMs, silentAfterS }: HeartbeatView): void {
+    for (const g of [this.centerBacklog, this.centerOldestUnsent, this.centerContactAge, this.centerSilent]) g.reset();
+    for (const c of centers) {
+      const beat = latest.get(c.code);
+      const center = { center: c.code };
+      if (!beat) {
+        this.centerSilent.set(center, 1);
+        continue;
+      }
+      const age = Math.max(0, (nowMs - Date.parse(beat.received_at)) / 1000);
+      this.centerContactAge.set(center, age);
+      this.centerSilent.set(center, age > silentAfterS ? 1 : 0);
+      if (typeof beat.body.backlog === 'number') this.centerBacklog.set(center, beat.body.backlog);
+      if (typeof beat.body.oldest_unsent_age_s === 'number') this.centerOldestUnsent.set(center, beat.body.oldest_unsent_age_s);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { fieldsOfKind, studyRecordSchema } from '../../shared/study-record.js';
+import { healthSchema } from './heartbeat-schemas.js';
 
 /** JSON schemas of the routes: fastify validates and serialises with them, /openapi.json lists them. */
 
@@ -124,6 +125,7 @@ export const centersSchema = {
           last_source_seq: { type: ['integer', 'null'] },
           dicomweb_url: { type: ['string', 'null'], description: "the centre's own DICOMweb root, where its images are retrieved" },
           retrieve_aet: { type: ['string', 'null'], description: "the AE title of the centre's PACS" },
+          health: { ...healthSchema, description: "the agent's latest heartbeat, judged now; null: it never reported" },
         },
       },
     },

@@ -19,8 +19,9 @@ export function opsRoutes(app: FastifyInstance, deps: AppDeps, openapi: OpenApiC
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus text exposition' } }, async (_req, reply) => {
-    const centers = await deps.store.access.listCenters();
-    return reply.type(deps.metrics.contentType).send(await deps.metrics.render(centers));
+    const [centers, latest] = await Promise.all([deps.store.access.listCenters(), deps.store.latestHeartbeats()]);
+    const beats = { latest, nowMs: deps.now(), silentAfterS: deps.heartbeats.silentAfterS };
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.render(centers, beats));
   });
 
   app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => openapi.document(deps.version));

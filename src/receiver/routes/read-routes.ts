@@ -11,6 +11,7 @@ import {
 } from '../http/schemas.js';
 import type { Keyset, StatsGroup, StudyFilters } from '../store/study-query.js';
 import type { AppDeps } from '../app-deps.js';
+import { centerHealth } from './heartbeat-routes.js';
 
 interface StudyQuery {
   patient_id?: string;
@@ -130,7 +131,9 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     schemaErrorFormatter: schemaErrorFormatter({ querystring: [] }),
     schema: { summary: 'Centres with live study counts and last contact', security, querystring: noQuerySchema, response: { 200: centersSchema, ...errorResponses } },
   }, async (req) => {
-    const items = await store.access.listCenters();
+    const [centers, beats] = await Promise.all([store.access.listCenters(), store.latestHeartbeats()]);
+    const now = deps.now();
+    const items = centers.map((c) => ({ ...c, health: centerHealth(beats.get(c.code), now, deps.heartbeats.silentAfterS) }));
     return audited(req, items.length, { items });
   });
 

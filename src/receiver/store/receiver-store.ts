@@ -2,6 +2,7 @@ import { AccessStore } from './access-store.js';
 import { pingDatabase, type Pool } from './db.js';
 import { guarded } from './store-errors.js';
 import { highestSourceSeq, reconcileDays, reconcileStudies, type DayRange, type ReconcileDay, type ReconcileStudy } from './reconcile-store.js';
+import { heartbeatHistory, latestHeartbeats, saveHeartbeat, type HeartbeatBody, type StoredHeartbeat } from './heartbeat-store.js';
 import { upsertStudies, type UpsertOutcome } from './study-store.js';
 import { searchStudies, studyStats, type Keyset, type StatsGroup, type StudyFilters, type StudyPage } from './study-query.js';
 import { countStudies, matchStudies, studyById } from './study-match-sql.js';
@@ -27,6 +28,11 @@ export interface ReceiverStore {
   reconcileStudies(centerId: number, day: string): Promise<ReconcileStudy[]>;
   /** The highest source_seq the centre ever sent (the agent's version floor), or null. */
   highestSourceSeq(centerId: number): Promise<number | null>;
+  /** Stores a centre's heartbeat (latest and history, history pruned to the retention); its arrival time. */
+  saveHeartbeat(centerId: number, body: HeartbeatBody): Promise<string>;
+  /** Every centre's latest heartbeat, by centre code. */
+  latestHeartbeats(): Promise<Map<string, StoredHeartbeat>>;
+  heartbeatHistory(centerId: number, limit?: number): Promise<StoredHeartbeat[]>;
   ping(): Promise<void>;
 }
 
@@ -55,6 +61,8 @@ export interface StoreOptions {
   now?: () => number;
   /** A search the database has not answered within this is stopped (QueryTooBroadError). */
   queryTimeLimitMs?: number;
+  /** Heartbeat history older than this many days is pruned (RECEIVER_HEARTBEAT_HISTORY_DAYS). */
+  heartbeatHistoryDays?: number;
 }
 
 export function createStore(pool: Pool, options: StoreOptions = {}): ReceiverStore {
@@ -71,6 +79,9 @@ export function createStore(pool: Pool, options: StoreOptions = {}): ReceiverSto
     reconcileDays: guarded((centerId, range) => reconcileDays(pool, centerId, range)),
     reconcileStudies: guarded((centerId, day) => reconcileStudies(pool, centerId, day)),
     highestSourceSeq: guarded((centerId) => highestSourceSeq(pool, centerId)),
+    saveHeartbeat: guarded((centerId, body) => saveHeartbeat(pool, centerId, body, options.heartbeatHistoryDays ?? 14)),
+    latestHeartbeats: guarded(() => latestHeartbeats(pool)),
+    heartbeatHistory: guarded((centerId, limit) => heartbeatHistory(pool, centerId, limit)),
     ping: () => pingDatabase(pool),
   };
 }
