@@ -66,6 +66,13 @@ describe('POST /api/v2/centers/:center/heartbeat', () => {
     ['a timestamp that is not one', { last_pass: { ok: true, finished_at: 'yesterday' } }],
     ['a non-ASCII version', { agent_version: '1.0-é' }],
     ['a missing source', { source: undefined }],
+    ['a count written as text', { backlog: '5' }],
+    ['a count written as a boolean', { backlog: true }],
+    ['a flag written as text', { capture_ok: 'true' }],
+    ['a code written as a number', { last_pass: { ok: false, finished_at: null, error_code: 123 } }],
+    ['an impossible day', { last_pass: { ok: true, finished_at: '2025-02-30T00:00:00Z' } }],
+    ['hour 24', { last_pass: { ok: true, finished_at: '2025-01-01T24:00:00Z' } }],
+    ['a version that is a name', { agent_version: 'GONZALEZ^MARIA' }],
   ])('refuses %s (400), storing nothing', async (_what, extra) => {
     const res = await post('HA', keyA, beat(extra));
     expect(res.status).toBe(400);
@@ -80,12 +87,17 @@ describe('POST /api/v2/centers/:center/heartbeat', () => {
     expect(res.status).toBe(413);
   });
 
-  it('keeps the latest per centre and every one in the history', async () => {
+  it('keeps the latest per centre, and in the history one per centre per minute', async () => {
     expect((await post('HA', keyA, beat({ backlog: 5 }))).status).toBe(200);
     const res = await post('HA', keyA, beat({ backlog: 7 }));
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ status: 'ok', received_at: expect.stringMatching(/Z$/) });
-    const history = await rx.store.heartbeatHistory(await centerId('HA'));
+    const id = await centerId('HA');
+    // A key posting at its rate limit cannot grow the history faster than a row a minute.
+    expect((await rx.store.heartbeatHistory(id)).map((h) => h.body.backlog)).toEqual([5]);
+    await rx.pool.query('UPDATE center_heartbeat_history SET received_at = received_at - INTERVAL 2 MINUTE WHERE center_id = ?', [id]);
+    expect((await post('HA', keyA, beat({ backlog: 7 }))).status).toBe(200);
+    const history = await rx.store.heartbeatHistory(id);
     expect(history.map((h) => h.body.backlog)).toEqual([7, 5]);
     const latest = await rx.store.latestHeartbeats();
     expect(latest.get('HA')?.body.backlog).toBe(7);
@@ -101,7 +113,8 @@ describe('POST /api/v2/centers/:center/heartbeat', () => {
     // One insert deletes at most PRUNE_BATCH: 10 old rows remain, the next heartbeat takes them.
     expect(await historyCount('HB')).toBe(10 + 1 + 1);
     expect((await post('HB', keyB, beat())).status).toBe(200);
-    expect(await historyCount('HB')).toBe(1 + 2);
+    // The 13-day row and the first new one (the second came within the minute: latest only).
+    expect(await historyCount('HB')).toBe(1 + 1);
   });
 });
 

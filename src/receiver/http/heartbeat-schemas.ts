@@ -43,7 +43,7 @@ export const heartbeatBodySchema = {
   required: ['source', 'agent_version'],
   properties: {
     source: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[a-z0-9_-]+$', description: 'source kind (dcm4chee, orthanc, dimse)' },
-    agent_version: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' },
+    agent_version: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z][0-9A-Za-z.+_-]*$', description: 'a version (0.1.0, 1.2.0-rc.1+build)' },
     backlog: { ...COUNT, description: 'changes queued, not yet delivered' },
     oldest_unsent_age_s: { ...COUNT, description: 'age in seconds of the oldest change not yet delivered' },
     last_pass: lastPass,

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { badRequest } from '../http/api-error.js';
 import { ownCenter, requireOwnCenterKey } from '../http/auth.js';
+import { realUtcTime, typeMismatch } from '../http/strict-json-types.js';
 import { heartbeatAnswerSchema, heartbeatBodySchema } from '../http/heartbeat-schemas.js';
 import { errorResponses } from '../http/schemas.js';
 import type { AppDeps } from '../app-deps.js';
@@ -40,10 +42,21 @@ export function centerHealth(stored: StoredHeartbeat | undefined, nowMs: number,
   };
 }
 
+/** JSON types as sent (before the validator's coercion) and timestamps that are real instants. */
+function checkBodyTypes(body: unknown): void {
+  const wrong = typeMismatch(heartbeatBodySchema, body);
+  if (wrong) throw badRequest(`body/${wrong} has the wrong JSON type`);
+  const b = body as { last_pass?: { finished_at?: unknown } | null; last_reconcile?: { finished_at?: unknown } | null };
+  for (const [name, at] of [['last_pass', b.last_pass?.finished_at], ['last_reconcile', b.last_reconcile?.finished_at]] as const) {
+    if (typeof at === 'string' && !realUtcTime(at)) throw badRequest(`body/${name}.finished_at is not a real UTC instant`);
+  }
+}
+
 /** What the agent posts after every pass (and on an interval in `daemon`): a centre key, its own centre only. */
 export function heartbeatRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post<{ Params: { center: string }; Body: HeartbeatBody }>('/api/v2/centers/:center/heartbeat', {
     onRequest: requireOwnCenterKey(deps.store.access, deps.limiter),
+    preValidation: async (req) => checkBodyTypes(req.body),
     bodyLimit: HEARTBEAT_BODY_BYTES,
     schema: {
       summary: "The agent's status: counts, codes and timestamps, no patient data (centre key)",

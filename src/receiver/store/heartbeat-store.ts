@@ -22,6 +22,9 @@ export interface StoredHeartbeat {
   body: HeartbeatBody;
 }
 
+/** Seconds between two history rows of one centre (the latest heartbeat is always kept). */
+export const HISTORY_EVERY_S = 60;
+
 /** History rows deleted per insert at most: pruning keeps pace with arrivals, never one long DELETE. */
 export const PRUNE_BATCH = 500;
 
@@ -48,7 +51,13 @@ export async function saveHeartbeat(pool: Pool, centerId: number, body: Heartbea
        capture_ok = VALUES(capture_ok), incomplete_windows = VALUES(incomplete_windows), body = VALUES(body)`,
     values,
   );
-  await pool.query('INSERT INTO center_heartbeat_history (center_id, received_at, body) VALUES (?, ?, ?)', [centerId, now, json]);
+  // History keeps one row per centre per minute at most: a key posting at its rate limit cannot grow it faster.
+  await pool.query(
+    `INSERT INTO center_heartbeat_history (center_id, received_at, body)
+     SELECT ?, ?, ? FROM DUAL WHERE NOT EXISTS (
+       SELECT 1 FROM center_heartbeat_history WHERE center_id = ? AND received_at > DATE_SUB(?, INTERVAL ? SECOND))`,
+    [centerId, now, json, centerId, now, HISTORY_EVERY_S],
+  );
   await pool.query('DELETE FROM center_heartbeat_history WHERE received_at < DATE_SUB(?, INTERVAL ? DAY) ORDER BY received_at LIMIT ?', [now, historyDays, PRUNE_BATCH]);
   return isoUtc(now);
 }
