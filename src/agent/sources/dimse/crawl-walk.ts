@@ -2,7 +2,8 @@ import { emptyConversionStats, type ConversionStats } from '../../record/convers
 import { answerRecord } from './answer-record.js';
 import type { Outcome, WindowWalk } from './outcome-queue.js';
 import { SpanGauge } from './span-gauge.js';
-import { addDays, daysBetween, daysNewestFirst } from './study-days.js';
+import { recordIncomplete } from './dimse-state.js';
+import { addDays, daysBetween } from './study-days.js';
 import type { WindowReader } from './window-reader.js';
 
 /**
@@ -39,11 +40,7 @@ export class CrawlWalk implements WindowWalk {
       apply(s, at) {
         s.initial.next_day = addDays(from, -1);
         s.initial.crawled += count;
-        for (const day of daysNewestFirst(from, to)) {
-          const why = read.incomplete.get(day);
-          if (why === undefined) delete s.incomplete[day];
-          else s.incomplete[day] = { why, at };
-        }
+        recordIncomplete(s, from, to, read.incomplete, at);
       },
     };
   }

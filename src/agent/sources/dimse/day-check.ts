@@ -2,7 +2,7 @@ import type { StudyRecord } from '../../../shared/study-record.js';
 import { bucketsOf, dayOf } from '../../reconcile/day-buckets.js';
 import { diffDay } from '../../reconcile/day-diff.js';
 import type { ReceiverDay, ReconcileClient } from '../../reconcile/reconcile-client.js';
-import type { DimseState } from './dimse-state.js';
+import { recordIncomplete, type DimseState } from './dimse-state.js';
 import { daysNewestFirst } from './study-days.js';
 
 /** What one read window changes: records to send, studies to confirm gone, the state once delivered. */
@@ -62,17 +62,12 @@ export class DayChecker {
     }
     // Studies sent here: whatever day they were missing from, they are found.
     for (const r of send) settled.push(r.study_iuid);
-    const days = daysNewestFirst(from, to);
     return {
       send, confirm,
       apply(s, at) {
         for (const iuid of settled) delete s.absent[iuid];
         for (const n of noted) s.absent[n.iuid] = { day: n.day, at };
-        for (const day of days) {
-          const why = incomplete.get(day);
-          if (why === undefined) delete s.incomplete[day];
-          else s.incomplete[day] = { why, at };
-        }
+        recordIncomplete(s, from, to, incomplete, at);
       },
     };
   }

@@ -1,4 +1,5 @@
 import { JsonStateFile, readJsonState, type StateShape } from '../file-state/json-state-file.js';
+import { daysNewestFirst } from './study-days.js';
 
 /** A sweep (warm, cold) of a range of days, newest first, spread over as many passes as it takes. */
 export interface SweepState {
@@ -90,4 +91,13 @@ export function openDimseState(path: string): Promise<DimseStateFile> {
 
 export function readDimseState(path: string): Promise<DimseState> {
   return readJsonState(path, SHAPE);
+}
+
+/** After a window [from, to] was read: its days not read completely are recorded, the others cleared. */
+export function recordIncomplete(s: DimseState, from: string, to: string, incomplete: ReadonlyMap<string, string>, at: string): void {
+  for (const day of daysNewestFirst(from, to)) {
+    const why = incomplete.get(day);
+    if (why === undefined) delete s.incomplete[day];
+    else s.incomplete[day] = { why, at };
+  }
 }

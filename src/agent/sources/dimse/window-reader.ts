@@ -60,6 +60,11 @@ export function windowKeys(w: StudyWindow): StudyKeys {
   return keys;
 }
 
+/** Every day of `w` is incomplete for `why` (`keepEarlier`: a day already marked keeps its reason). */
+function markIncomplete(out: WindowRead, w: StudyWindow, why: string, keepEarlier = false): void {
+  for (const day of daysNewestFirst(w.from, w.to)) if (!keepEarlier || !out.incomplete.has(day)) out.incomplete.set(day, why);
+}
+
 /**
  * Servers that cut silently (Success) stop at their cap, or at a round number: an answer of that
  * size is read again in halves, and if the halves hold more, the cap is learned.
@@ -95,7 +100,7 @@ export class WindowReader {
 
   private async readInto(w: StudyWindow, out: WindowRead, seen: Set<string>, until: number): Promise<void> {
     if (this.queries >= until) {
-      for (const day of daysNewestFirst(w.from, w.to)) out.incomplete.set(day, `not read: the window's ${MAX_QUERIES_PER_WINDOW} queries were spent splitting it`);
+      markIncomplete(out, w, `not read: the window's ${MAX_QUERIES_PER_WINDOW} queries were spent splitting it`);
       return;
     }
     const result = await this.query(w);
@@ -111,7 +116,7 @@ export class WindowReader {
     if (parts.length === 0) {
       this.keep(result, out, seen);
       const why = failed ? failed.message : `more studies than one answer holds (${result.answers.length}) even by modality`;
-      for (const day of daysNewestFirst(w.from, w.to)) out.incomplete.set(day, why);
+      markIncomplete(out, w, why);
       return;
     }
     const before = seen.size;
@@ -124,7 +129,7 @@ export class WindowReader {
     }
     if (w.modality === undefined && parts[0]?.modality !== undefined) {
       // Read by modality: studies of a modality not asked (or of none) may be missing.
-      for (const day of daysNewestFirst(w.from, w.to)) if (!out.incomplete.has(day)) out.incomplete.set(day, `read by modality (${seen.size - before} studies): studies of other modalities may be missing`);
+      markIncomplete(out, w, `read by modality (${seen.size - before} studies): studies of other modalities may be missing`, true);
     }
   }
 
